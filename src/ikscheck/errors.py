@@ -1,0 +1,18 @@
+"""Exceptions the engine raises; the plugin turns them into check statuses."""
+
+from __future__ import annotations
+
+
+class ParseError(ValueError):
+    """Evidence was gathered but does not have the expected format."""
+
+
+class EvidenceError(Exception):
+    """Evidence a check needs could not be gathered or is missing from a bundle.
+
+    A check that meets it reports ``error`` with this message.
+    """
+
+
+class UsageError(Exception):
+    """The command line or a bundle is unusable; reported as one line, no traceback."""
