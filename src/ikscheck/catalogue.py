@@ -1,0 +1,52 @@
+"""The check catalogue, generated from the checks' own metadata.
+
+python -m ikscheck.catalogue > docs/checks.md
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from ikscheck.results import CheckMeta, meta_of
+
+CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
+
+
+def collect(checks_dir: Path = CHECKS_DIR) -> list[CheckMeta]:
+    """The metadata of every check in ``checks_dir``, in ID order (imports the modules)."""
+    found: list[CheckMeta] = []
+    for path in sorted(checks_dir.glob("test_*.py")):
+        spec = importlib.util.spec_from_file_location(f"_ikscheck_catalogue_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found += [m for m in map(meta_of, vars(module).values()) if m is not None]
+    return sorted(found, key=lambda m: m.id)
+
+
+def render(metas: list[CheckMeta]) -> str:
+    """The catalogue as Markdown."""
+    lines = [
+        "# Check catalogue",
+        "",
+        "Generated from the checks' metadata by `python -m ikscheck.catalogue`; do not edit.",
+        "",
+        "| ID | title | severity | needs | remediation |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for meta in metas:
+        needs = ", ".join(meta.needs) or "-"
+        fix = meta.remediation.replace("|", "\\|")
+        lines.append(f"| {meta.id} | {meta.title} | {meta.severity} | {needs} | {fix} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    sys.stdout.write(render(collect()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

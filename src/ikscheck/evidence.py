@@ -1,0 +1,170 @@
+"""Evidence: the raw observations checks are judged on, and the one interface to get them.
+
+Two sources implement :class:`Evidence`: :class:`ikscheck.live.LiveSource` gathers from this
+machine, :class:`ikscheck.bundle.ReplaySource` reads a recorded bundle. Every request has a
+stable key, so a recording made by one is found again by the other.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+#: Environment variables the engine reads; nothing else of the environment is consulted or recorded.
+ENV_NAMES = (
+    "HOME",
+    "KUBECONFIG",
+    "IBMCLOUD_CONFIG_HOME",
+    "IBMCLOUD_HOME",
+    "BLUEMIX_HOME",
+    "IBMCLOUD_API_KEY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A read-only command to run: ``program`` (a name looked up on PATH, or a path) and args.
+
+    ``context`` names a kubeconfig context: the live source then runs the command against a
+    private copy of the kubeconfig for it, so that kubectl never rewrites the user's file.
+    """
+
+    program: str
+    args: tuple[str, ...] = ()
+    context: str | None = None
+
+    @property
+    def key(self) -> str:
+        return "command " + json.dumps([self.program, *self.args, {"context": self.context}])
+
+    def __str__(self) -> str:
+        context = ("--context", self.context) if self.context is not None else ()
+        return " ".join((posixpath.basename(self.program), *self.args, *context))
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What running a :class:`Command` gave. ``error`` is set when it could not run to the end."""
+
+    command: str
+    returncode: int | None
+    stdout: str = ""
+    stderr: str = ""
+    duration: float = 0.0
+    error: str = ""  # "not found", "not executable", "timed out after 30s", ...
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.returncode == 0
+
+    def problem(self) -> str:
+        """Why the command did not succeed, in one line (empty when it did)."""
+        if self.error:
+            return f"`{self.command}`: {self.error}"
+        if self.returncode != 0:
+            detail = (self.stderr.strip() or self.stdout.strip()).splitlines()
+            tail = f": {detail[-1][:200]}" if detail else ""
+            return f"`{self.command}` exited with status {self.returncode}{tail}"
+        return ""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """A file read: its text (secrets redacted), or why there is none."""
+
+    path: str
+    exists: bool
+    is_dir: bool = False
+    text: str | None = None
+    mode: int | None = None
+    error: str = ""  # "permission denied", "larger than 1048576 bytes", ...
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """An HTTP exchange. ``stage`` names where it broke: dns, connect, tls, timeout, or ""."""
+
+    url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    duration: float = 0.0
+    stage: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where to look, as given on the command line (replay takes them from the bundle)."""
+
+    clusters: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    ibmcloud_home: str | None = None
+    kubectl: str | None = None
+    ibmcloud: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["clusters"] = list(self.clusters)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        return cls(
+            clusters=tuple(data.get("clusters") or ()),
+            kubeconfig=data.get("kubeconfig"),
+            ibmcloud_home=data.get("ibmcloud_home"),
+            kubectl=data.get("kubectl"),
+            ibmcloud=data.get("ibmcloud"),
+        )
+
+
+class Evidence(Protocol):
+    """The one interface checks' facts are built on. Implementations cache each request."""
+
+    mode: str  # "live" or "replay"
+    settings: Settings
+
+    def env(self, name: str) -> str | None:
+        """An environment variable of those in :data:`ENV_NAMES` (secrets come back redacted)."""
+
+    def which(self, name: str) -> tuple[str, ...]:
+        """Every executable called ``name`` on PATH, in PATH order."""
+
+    def read(self, path: str) -> FileResult:
+        """A file's text, secrets redacted."""
+
+    def run(self, command: Command) -> CommandResult:
+        """Run a read-only command with a timeout."""
+
+    def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
+        """GET ``url`` over TLS verified with ``ca_pem`` (else the system's trust)."""
+
+    def now(self) -> datetime:
+        """The instant times are evaluated at."""
+
+    def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
+        """Gather independent pieces concurrently ahead of the checks (a no-op in replay)."""
+
+
+def describe(key: str) -> str:
+    """A key as a person reads it: ``command ["kubectl", "version", ...]`` -> `kubectl version`."""
+    if key.startswith("command "):
+        try:
+            parts = json.loads(key[len("command ") :])
+        except json.JSONDecodeError:
+            return key
+        context = parts[-1].get("context") if parts and isinstance(parts[-1], dict) else None
+        shown = " ".join(str(p) for p in parts if isinstance(p, str))
+        return f"`{shown}`" + (f" for context {context}" if context else "")
+    kind, _, rest = key.partition(" ")
+    return {
+        "file": "the file ",
+        "env": "the environment variable ",
+        "which": "PATH lookup of ",
+    }.get(kind, "") + (rest if kind != "GET" else f"GET {rest}")

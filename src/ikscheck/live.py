@@ -1,0 +1,337 @@
+"""The live evidence source: this machine, read-only, every call bounded by a timeout."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import yaml
+
+from ikscheck.errors import EvidenceError
+from ikscheck.evidence import (
+    ENV_NAMES,
+    Command,
+    CommandResult,
+    FileResult,
+    HttpResult,
+    Settings,
+    describe,
+)
+from ikscheck.kubeconfig import kubeconfig_paths
+from ikscheck.policy import Policy
+from ikscheck.redact import Redactor
+
+if TYPE_CHECKING:
+    import requests
+
+T = TypeVar("T")
+
+MAX_FILE_BYTES = 1 << 20
+MAX_BODY_BYTES = 1 << 20
+SECRET_ENV = frozenset({"IBMCLOUD_API_KEY"})
+# kubeconfig fields that hold file paths kubectl resolves against the file's own directory.
+_PATH_FIELDS = {
+    "clusters": ("cluster", ("certificate-authority",)),
+    "users": ("user", ("client-certificate", "client-key", "tokenFile")),
+}
+
+
+class LiveSource:
+    """Gathers evidence from this machine once per session; hands out redacted copies."""
+
+    mode = "live"
+
+    def __init__(
+        self, settings: Settings, policy: Policy, environ: dict[str, str] | None = None
+    ) -> None:
+        self.settings = settings
+        self.policy = policy
+        self._environ = dict(os.environ if environ is None else environ)
+        self._redactor = Redactor()
+        for name in SECRET_ENV:
+            if self._environ.get(name):
+                self._redactor.add_secret(self._environ[name])
+        self._lock = threading.Lock()
+        self._futures: dict[str, Future[Any]] = {}
+        self._records: dict[str, tuple[str, Any]] = {}
+        self._session: requests.Session | None = None
+        self._started = datetime.now(UTC)
+
+    # -- the Evidence interface -------------------------------------------------------------
+
+    def env(self, name: str) -> str | None:
+        return self._once("env", f"env {name}", lambda: self._env(name))
+
+    def which(self, name: str) -> tuple[str, ...]:
+        return self._once("which", f"which {name}", lambda: self._which(name))
+
+    def read(self, path: str) -> FileResult:
+        return self._once("file", f"file {path}", lambda: self._read(path))
+
+    def run(self, command: Command) -> CommandResult:
+        return self._once("command", command.key, lambda: self._run(command))
+
+    def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
+        return self._once("http", f"GET {url}", lambda: self._get(url, ca_pem))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
+        jobs: list[Callable[[], object]] = [lambda c=c: self.run(c) for c in commands]  # type: ignore[misc]
+        jobs += [lambda u=u: self.get(*u) for u in urls]  # type: ignore[misc]
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="ikscheck") as pool:
+            for future in [pool.submit(job) for job in jobs]:
+                with contextlib.suppress(EvidenceError):
+                    future.result()  # a failure is the check's to report when it asks
+
+    def records(self) -> list[dict[str, Any]]:
+        """Everything gathered so far, for a bundle (already free of secrets)."""
+        with self._lock:
+            items = list(self._records.items())
+        return [{"key": key, "kind": kind, "data": data} for key, (kind, data) in items]
+
+    @property
+    def started(self) -> datetime:
+        return self._started
+
+    # -- the work ------------------------------------------------------------------------------
+
+    def _once(self, kind: str, key: str, gather: Callable[[], T]) -> T:
+        """Gather ``key`` once per session, even when several threads ask at the same time."""
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = self._futures[key] = Future()
+        if owner:
+            try:
+                result = gather()
+            except Exception as exc:  # a bug or an OS surprise: that check errors, the run goes on
+                error = EvidenceError(
+                    f"gathering {describe(key)} failed: {type(exc).__name__}: {exc}"
+                )
+                future.set_exception(error)
+                raise error from exc
+            with self._lock:
+                recorded = asdict(result) if is_dataclass(result) else result  # type: ignore[arg-type]
+                self._records[key] = (kind, recorded)
+            future.set_result(result)
+        return future.result()  # type: ignore[no-any-return]
+
+    def _env(self, name: str) -> str | None:
+        if name not in ENV_NAMES:
+            raise KeyError(name)
+        value = self._environ.get(name)
+        if value and name in SECRET_ENV:
+            return self._redactor.redact_value(value)
+        return value
+
+    def _which(self, name: str) -> tuple[str, ...]:
+        found: list[str] = []
+        for folder in self._environ.get("PATH", "").split(os.pathsep):
+            path = os.path.join(folder or ".", name)
+            if path not in found and os.path.isfile(path) and os.access(path, os.X_OK):
+                found.append(path)
+        return tuple(found)
+
+    def _read(self, path: str) -> FileResult:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return FileResult(path, exists=False)
+        except OSError as exc:
+            return FileResult(path, exists=False, error=exc.strerror or str(exc))
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISDIR(info.st_mode):
+            return FileResult(path, exists=True, is_dir=True, mode=mode)
+        if info.st_size > MAX_FILE_BYTES:
+            return FileResult(path, True, mode=mode, error=f"larger than {MAX_FILE_BYTES} bytes")
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES)
+        except OSError as exc:
+            return FileResult(path, exists=True, mode=mode, error=exc.strerror or str(exc))
+        kind = "json" if path.endswith(".json") else "yaml"
+        text = self._redactor.redact_text(raw.decode("utf-8", errors="replace"), kind)
+        return FileResult(path, exists=True, text=text, mode=mode)
+
+    def _run(self, command: Command) -> CommandResult:
+        program = command.program
+        if os.sep not in program:
+            program = shutil.which(program, path=self._environ.get("PATH", "")) or ""
+            if not program:
+                return CommandResult(str(command), None, error=self._not_found(command.program))
+        elif not os.path.exists(program):
+            return CommandResult(str(command), None, error=f"{program} does not exist")
+        env = dict(self._environ)
+        if self.settings.ibmcloud_home:
+            env["IBMCLOUD_HOME"] = self.settings.ibmcloud_home
+        with tempfile.TemporaryDirectory(prefix="ikscheck-") as scratch:
+            args = list(command.args)
+            # No command ever sees the user's kubeconfig: without a context it gets none at all
+            # (a dispatching kubectl then reports its own version instead of asking a server).
+            env["KUBECONFIG"] = os.path.join(scratch, "none")
+            env["KUBECACHEDIR"] = os.path.join(scratch, "cache")
+            if command.context is not None:
+                env["KUBECONFIG"] = self._private_kubeconfig(scratch)
+                args += ["--context", command.context]
+            return self._spawn(str(command), [program, *args], env)
+
+    def _not_found(self, name: str) -> str:
+        for folder in self._environ.get("PATH", "").split(os.pathsep):
+            path = os.path.join(folder or ".", name)
+            if os.path.isfile(path):
+                return f"{path} is on PATH but not executable"
+        return "not found on PATH"
+
+    def _spawn(self, shown: str, argv: list[str], env: dict[str, str]) -> CommandResult:
+        timeout = self.policy.command_timeout
+        began = time.monotonic()
+        try:
+            # A session of its own, so a timeout kills whatever the command started too.
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
+        except PermissionError:
+            return CommandResult(shown, None, error="not executable (permission denied)")
+        except OSError as exc:
+            return CommandResult(shown, None, error=f"cannot be started: {exc.strerror or exc}")
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            return CommandResult(
+                shown,
+                None,
+                self._text(out),
+                self._text(err),
+                time.monotonic() - began,
+                error=f"timed out after {timeout:g}s",
+            )
+        return CommandResult(
+            shown, proc.returncode, self._text(out), self._text(err), time.monotonic() - began
+        )
+
+    def _text(self, raw: bytes) -> str:
+        return self._redactor.redact_text(raw[:MAX_FILE_BYTES].decode("utf-8", errors="replace"))
+
+    def _private_kubeconfig(self, scratch: str) -> str:
+        """Copies of the user's kubeconfig files with file paths made absolute.
+
+        kubectl's OIDC provider writes refreshed tokens back into the kubeconfig it read: it
+        must write into these copies, never into the user's files.
+        """
+        paths = kubeconfig_paths(
+            self.settings.kubeconfig,
+            self._environ.get("KUBECONFIG"),
+            self._environ.get("HOME", os.path.expanduser("~")),
+        )
+        copies: list[str] = []
+        for index, path in enumerate(paths):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    doc = yaml.safe_load(handle)
+            except (OSError, yaml.YAMLError, UnicodeDecodeError):
+                continue  # kubectl skips what it cannot load; the KCFG checks say why
+            if not isinstance(doc, dict):
+                continue
+            _absolutise(doc, posixpath.dirname(os.path.abspath(path)))
+            copy = os.path.join(scratch, f"config-{index}")
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(doc, handle)
+            copies.append(copy)
+        return os.pathsep.join(copies) or os.path.join(scratch, "empty")
+
+    def _get(self, url: str, ca_pem: bytes | None) -> HttpResult:
+        import requests  # here: replay runs never pay for importing it
+
+        if self._session is None:
+            self._session = requests.Session()
+        timeout = self.policy.http_timeout
+        began = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="ikscheck-") as scratch:
+            verify: bool | str = True
+            if ca_pem is not None:
+                verify = os.path.join(scratch, "ca.pem")
+                with open(verify, "wb") as handle:
+                    handle.write(ca_pem)
+            try:
+                # verify= per request: REQUESTS_CA_BUNDLE would override a Session's verify.
+                response = self._session.get(
+                    url, verify=verify, timeout=timeout, allow_redirects=False, stream=True
+                )
+                body = response.raw.read(MAX_BODY_BYTES, decode_content=True)
+                response.close()
+            except requests.exceptions.RequestException as exc:
+                stage, error = classify(exc)
+                return HttpResult(url, duration=time.monotonic() - began, stage=stage, error=error)
+        return HttpResult(
+            url,
+            status=response.status_code,
+            headers=self._redactor.redact_headers(dict(response.headers)),
+            body=self._redactor.redact_text(body.decode("utf-8", errors="replace")),
+            duration=time.monotonic() - began,
+        )
+
+
+def _absolutise(doc: dict[str, Any], base: str) -> None:
+    for section, (inner, fields) in _PATH_FIELDS.items():
+        for entry in doc.get(section) or ():
+            body = entry.get(inner) if isinstance(entry, dict) else None
+            if not isinstance(body, dict):
+                continue
+            for name in fields:
+                value = body.get(name)
+                if isinstance(value, str) and value and not posixpath.isabs(value):
+                    body[name] = posixpath.join(base, value)
+
+
+def classify(exc: Exception) -> tuple[str, str]:
+    """The stage an HTTP request broke at (dns, connect, tls, timeout, http) and a clear line."""
+    import requests
+
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls", f"TLS verification failed: {_reason(text)}"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timeout", f"timed out: {_reason(text)}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        lowered = text.lower()
+        if (
+            "name or service not known" in lowered
+            or "nodename nor servname" in lowered
+            or ("failed to resolve" in lowered or "temporary failure in name resolution" in lowered)
+        ):
+            return "dns", f"DNS lookup failed: {_reason(text)}"
+        return "connect", f"connection failed: {_reason(text)}"
+    return "http", _reason(text)
+
+
+def _reason(text: str) -> str:
+    """The innermost reason of a urllib3 error chain, without the long wrapper text."""
+    for marker in ("certificate verify failed: ", "Connection refused", "timed out"):
+        if marker in text:
+            start = text.index(marker)
+            return text[start : start + 120].split("')")[0].split("(_ssl")[0].strip(" :")
+    return text[-160:]

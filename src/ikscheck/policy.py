@@ -1,0 +1,90 @@
+"""Policy: thresholds the checks apply, with defaults, overridable in configuration.
+
+Configuration is ``ikscheck.toml`` in the working directory, else ``[tool.ikscheck]`` in the
+``pyproject.toml`` of pytest's root directory::
+
+    [tool.ikscheck]
+    min-cli-version = "2.0.0"
+    max-skew = 1
+    command-timeout = 30
+    [tool.ikscheck.min-plugin-versions]
+    kubernetes-service = "1.0.0"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from ikscheck.errors import UsageError
+
+KS_PLUGIN = "kubernetes-service"
+CR_PLUGIN = "container-registry"
+
+
+MIN_CLI_VERSION = Version("0.8.0")
+
+
+@dataclass(frozen=True)
+class Policy:
+    min_cli_version: Version = MIN_CLI_VERSION
+    min_plugin_versions: dict[str, Version] = field(
+        default_factory=lambda: {KS_PLUGIN: Version("0.3.23"), CR_PLUGIN: Version("0.1.373")}
+    )
+    max_skew: int = 1
+    command_timeout: float = 30.0
+    http_timeout: float = 10.0
+    token_warning_minutes: int = 10
+    ca_warning_days: int = 30
+
+    def with_overrides(self, **changes: Any) -> Policy:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_policy(cwd: Path, rootdir: Path) -> Policy:
+    """The policy from ``cwd/ikscheck.toml`` or ``rootdir/pyproject.toml``, else the defaults."""
+    table: dict[str, Any] = {}
+    source = cwd / "ikscheck.toml"
+    if source.is_file():
+        table = _load(source)
+    elif (rootdir / "pyproject.toml").is_file():
+        source = rootdir / "pyproject.toml"
+        table = _load(source).get("tool", {}).get("ikscheck", {})
+    return from_table(table, str(source))
+
+
+def from_table(table: dict[str, Any], source: str = "configuration") -> Policy:
+    """Build a policy from a TOML table with kebab-case keys; unknown keys are a usage error."""
+    known = {f.name.replace("_", "-") for f in fields(Policy)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise UsageError(f"{source}: unknown ikscheck setting(s): {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    try:
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name == "min_cli_version":
+                values[name] = Version(str(value))
+            elif name == "min_plugin_versions":
+                merged = dict(Policy().min_plugin_versions)
+                merged.update({str(k): Version(str(v)) for k, v in dict(value).items()})
+                values[name] = merged
+            elif name in ("command_timeout", "http_timeout"):
+                values[name] = float(value)
+            else:
+                values[name] = int(value)
+    except (InvalidVersion, TypeError, ValueError) as exc:
+        raise UsageError(f"{source}: bad ikscheck setting: {exc}") from None
+    return Policy(**values)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: {exc}") from None

@@ -1,0 +1,92 @@
+"""Fixtures for the engine's tests and the suite's end-to-end runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Imported here, before any in-process run: pytester forgets modules a run imported, and a
+# second import of requests inside later runs breaks its cookie-jar type checks.
+import requests  # noqa: F401
+
+import testenv
+
+CHECKS = str(testenv.REPO / "checks")
+ENV_TO_CLEAR = (
+    "KUBECONFIG",
+    "IBMCLOUD_CONFIG_HOME",
+    "IBMCLOUD_HOME",
+    "BLUEMIX_HOME",
+    "IBMCLOUD_API_KEY",
+    "HTTPS_PROXY",
+    "https_proxy",
+)
+
+
+class SuiteRun:
+    """One end-to-end run of checks/ and what it left."""
+
+    def __init__(self, result: pytest.RunResult, report_path: Path) -> None:
+        self.result = result
+        self.report_path = report_path
+        self.report: dict[str, Any] = (
+            json.loads(report_path.read_text()) if report_path.exists() else {}
+        )
+
+    def check(self, check_id: str, **params: str) -> dict[str, Any]:
+        """The one result of ``check_id`` (with these params)."""
+        found = [
+            c
+            for c in self.report["checks"]
+            if c["id"] == check_id and all(c["params"].get(k) == v for k, v in params.items())
+        ]
+        assert len(found) == 1, f"{check_id} {params}: {len(found)} results in {self.statuses()}"
+        return found[0]
+
+    def status(self, check_id: str, **params: str) -> str:
+        return str(self.check(check_id, **params)["status"])
+
+    def statuses(self) -> dict[str, str]:
+        return {c["nodeid"].split("::")[-1]: c["status"] for c in self.report.get("checks", [])}
+
+
+@pytest.fixture
+def run_suite(pytester: pytest.Pytester) -> Callable[..., SuiteRun]:
+    """Run checks/ in-process with these arguments; the JSON report is parsed."""
+
+    def run(*args: str, timeout: float = 15, policy: str = "") -> SuiteRun:
+        """``policy``: more ikscheck.toml text, appended (top-level keys, then tables)."""
+        report = pytester.path / "reports" / "health.json"
+        pytester.makefile(
+            ".toml", ikscheck=f"command-timeout = {timeout}\nhttp-timeout = {timeout}\n{policy}"
+        )
+        result = pytester.runpytest(
+            CHECKS, "-p", "no:cacheprovider", "--report-json", str(report), *args
+        )
+        return SuiteRun(result, report)
+
+    return run
+
+
+@pytest.fixture
+def make_workstation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., testenv.Workstation]]:
+    """Build a workstation of a scenario and point this process's environment at it."""
+    with ExitStack() as stack:
+
+        def make(scenario: testenv.Scenario | None = None, **changes: Any) -> testenv.Workstation:
+            chosen = (scenario or testenv.Scenario()).but(**changes)
+            ws = stack.enter_context(testenv.workstation(tmp_path / "ws", chosen))
+            for name in ENV_TO_CLEAR:
+                monkeypatch.delenv(name, raising=False)
+            for name, value in ws.environ.items():
+                monkeypatch.setenv(name, value)
+            return ws
+
+        yield make

@@ -1,0 +1,173 @@
+"""KCTL-001..003 end to end: a real fixed-version kubectl against a real HTTPS /version.
+
+Server versions are chosen relative to the fixed kubectl's own, so the tests hold whatever
+fixed kubectl the machine has (testenv.fixed_kubectl says which).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import testenv
+
+CLIENT_JSON = json.loads(
+    (testenv.FORMATS / "kubernetes" / "kubectl-version-client.json").read_text()
+)
+
+
+def kubectl_script(minor: int, *, hang_with_context: bool = False) -> str:
+    """A shell kubectl printing kubectl's real `version --client -o json` for 1.<minor>."""
+    doc = dict(CLIENT_JSON)
+    doc["clientVersion"] = {
+        **doc["clientVersion"],
+        "minor": str(minor),
+        "gitVersion": f"v1.{minor}.2",
+    }
+    hang = 'case "$*" in *--context*) exec /bin/sleep 3600;; esac\n' if hang_with_context else ""
+    return f"#!/bin/sh\n{hang}/bin/cat <<'EOF'\n{json.dumps(doc, indent=2)}\nEOF\n"
+
+
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [(0, "pass"), (1, "warn"), (-1, "warn"), (2, "fail"), (-3, "fail")],
+)
+def test_kctl_002_skew_against_a_real_kubectl(make_workstation, run_suite, offset, status) -> None:
+    ws = make_workstation(server_minor_offset=offset)
+    run = run_suite(*ws.args)
+    client, server = ws.kubectl.minor, ws.kubectl.minor + offset
+    found = run.check("KCTL-002", cluster=testenv.CLUSTER)
+    assert found["status"] == status
+    assert found["message"] == f"kubectl 1.{client} vs server 1.{server}: skew {abs(offset)}"
+    if status != "pass":
+        assert found["remediation"].startswith(f"Install kubectl 1.{server}: https://dl.k8s.io/")
+
+
+def test_kctl_002_another_major_fails(make_workstation, run_suite) -> None:
+    ws = make_workstation(server_major_offset=1)
+    found = run_suite(*ws.args).check("KCTL-002", cluster=testenv.CLUSTER)
+    assert found["status"] == "fail"
+    assert found["message"].endswith("different major versions")
+
+
+def test_kctl_002_max_skew_option_widens_the_window(make_workstation, run_suite) -> None:
+    ws = make_workstation(server_minor_offset=2)
+    found = run_suite(*ws.args, "--max-skew", "2").check("KCTL-002", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+
+
+def test_kctl_002_server_down_is_an_error(make_workstation, run_suite) -> None:
+    ws = make_workstation(server_minor_offset=None)
+    found = run_suite(*ws.args).check("KCTL-002", cluster=testenv.CLUSTER)
+    assert found["status"] == "error"
+    assert found["message"].startswith("cannot reach the cluster master: connect: ")
+
+
+def test_kctl_002_wrong_ca_is_a_tls_error(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    ca = next(ws.home.rglob("ca.pem"))
+    ca.write_text(
+        (
+            testenv.FORMATS / "kubeconfig" / "2019-cluster-config" / "ca-dal10-mycluster.pem"
+        ).read_text()
+    )
+    found = run_suite(*ws.args).check("KCTL-002", cluster=testenv.CLUSTER)
+    assert found["status"] == "error"
+    assert found["message"].startswith(
+        "cannot reach the cluster master: tls: TLS verification failed"
+    )
+
+
+def test_kctl_002_unknown_cluster_is_an_error(make_workstation, run_suite) -> None:
+    make_workstation()
+    found = run_suite("--cluster", "othercluster").check("KCTL-002", cluster="othercluster")
+    assert found["status"] == "error"
+    assert found["message"] == "no kubeconfig context for cluster othercluster"
+
+
+def test_kctl_002_finds_the_cluster_by_id(make_workstation, run_suite) -> None:
+    make_workstation()
+    run = run_suite("--cluster", testenv.CLUSTER_ID)
+    assert run.status("KCTL-002", cluster=testenv.CLUSTER_ID) == "pass"
+
+
+def test_kctl_001_passes_with_the_version(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    found = run_suite(*ws.args).check("KCTL-001")
+    assert found["status"] == "pass"
+    assert found["message"] == f"kubectl {ws.kubectl} at {ws.bin / 'kubectl'}"
+
+
+def test_kctl_001_fails_without_kubectl_and_blocks_the_rest(make_workstation, run_suite) -> None:
+    ws = make_workstation(kubectl=False)
+    run = run_suite(*ws.args)
+    assert run.check("KCTL-001")["status"] == "fail"
+    assert (
+        run.check("KCTL-001")["message"] == "`kubectl version --client -o json`: not found on PATH"
+    )
+    for check_id in ("KCTL-002", "KCTL-003"):
+        found = run.check(check_id, cluster=testenv.CLUSTER)
+        assert (found["status"], found["blocked_by"]) == ("skip", ["KCTL-001"])
+
+
+def test_kctl_001_fails_on_garbage(make_workstation, run_suite) -> None:
+    ws = make_workstation(kubectl_script="#!/bin/sh\necho 'Segmentation fault'\n")
+    found = run_suite(*ws.args).check("KCTL-001")
+    assert found["status"] == "fail"
+    assert found["message"].startswith("`kubectl version --client -o json` printed no version: ")
+    assert "Segmentation fault" in found["message"]
+
+
+def test_a_hung_kubectl_ends_within_twice_the_timeout(make_workstation, run_suite) -> None:
+    ws = make_workstation(kubectl_script="#!/bin/sh\nexec /bin/sleep 3600\n")
+    began = time.monotonic()
+    run = run_suite(*ws.args, timeout=2)
+    elapsed = time.monotonic() - began
+    found = run.check("KCTL-001")
+    assert found["status"] == "fail"
+    assert found["message"] == "`kubectl version --client -o json`: timed out after 2s"
+    assert run.check("KCTL-002", cluster=testenv.CLUSTER)["blocked_by"] == ["KCTL-001"]
+    assert "INTERNALERROR" not in run.result.stdout.str()
+    # Not a timing test of the code's speed: a hang would take an hour, not seconds.
+    assert elapsed < 60
+
+
+def test_a_kubectl_hanging_against_the_cluster_gives_kctl_002_error(
+    make_workstation, run_suite
+) -> None:
+    ws = make_workstation()
+    minor = ws.kubectl.minor
+    (ws.bin / "kubectl").unlink()
+    (ws.bin / "kubectl").write_text(kubectl_script(minor, hang_with_context=True))
+    (ws.bin / "kubectl").chmod(0o755)
+    run = run_suite(*ws.args, timeout=2)
+    assert run.status("KCTL-001") == "pass"
+    found = run.check("KCTL-002", cluster=testenv.CLUSTER)
+    assert found["status"] == "error"
+    context = f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
+    command = f"kubectl version --client -o json --context {context}"
+    assert found["message"] == f"`{command}`: timed out after 2s"
+
+
+def test_kctl_003_one_kubectl_passes(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    found = run_suite(*ws.args).check("KCTL-003", cluster=testenv.CLUSTER)
+    assert found["status"] == "pass"
+    assert found["message"] == f"1 kubectl on PATH: {ws.bin / 'kubectl'} ({ws.kubectl.minor_str})"
+
+
+def test_kctl_003_warns_about_a_second_kubectl_of_another_minor(
+    make_workstation, run_suite, tmp_path
+) -> None:
+    other = tmp_path / "oc-bundle" / "kubectl"
+    other.parent.mkdir()
+    ws = make_workstation(extra_kubectls=(str(other),))
+    other.write_text(kubectl_script(ws.kubectl.minor - 2))
+    other.chmod(0o755)
+    found = run_suite(*ws.args).check("KCTL-003", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+    first = ws.bin / "kubectl"
+    assert f"{first} wins; matching the cluster: {first}" in found["message"]
+    assert f"{ws.root / 'bin2' / 'kubectl'} (1.{ws.kubectl.minor - 2})" in found["message"]

@@ -1,0 +1,244 @@
+"""A workstation to check, built from real parts in a temporary folder.
+
+A temporary home with the IBM Cloud CLI config and a kubeconfig, a stand-in `ibmcloud` that
+prints the real CLI's formats, a real fixed-version kubectl, and a real HTTPS server on
+127.0.0.1 (certificates from trustme) answering as the cluster master. Used by the tests and
+by ``recordings/make.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import trustme
+from pytest_httpserver import HTTPServer
+
+from ikscheck.versions import KubeVersion, parse_kubectl_version
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+FORMATS = HERE / "data" / "formats"
+CLUSTER = "mycluster"
+CLUSTER_ID = "bq8r2k1d0f6mvs4ab1cg"
+
+DEFAULT_PLUGINS = (
+    {"name": "container-registry", "version": "1.3.11", "aliases": []},
+    {"name": "container-service", "version": "1.0.672", "aliases": ["kubernetes-service", "ks"]},
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the workstation looks like. The defaults are a healthy setup."""
+
+    cli: str | None = "2.9.0+6abd6f8-2022-07-05T14:46:06+00:00"  # None: no ibmcloud on PATH
+    behaviour: str = "ok"  # ok, garbage, exit1, hang
+    layout: str = "2022"
+    json: bool = True
+    json_version_string: bool = False
+    ansi: bool = False
+    plugins: tuple[dict[str, Any], ...] = DEFAULT_PLUGINS
+    repo: dict[str, list[str]] = field(default_factory=dict)
+    region: str = "us-south"
+    resource_group: str = "default"
+    kubectl: bool = True  # False: no kubectl on PATH
+    kubectl_script: str | None = None  # a shell script to install as kubectl instead
+    extra_kubectls: tuple[str, ...] = ()  # more fixed kubectl binaries, later on PATH
+    server_minor_offset: int | None = 0  # the master's minor relative to the kubectl's; None: down
+    server_major_offset: int = 0
+
+    def but(self, **changes: Any) -> Scenario:
+        return replace(self, **changes)
+
+
+@dataclass
+class Workstation:
+    root: Path
+    home: Path
+    bin: Path
+    kubectl: KubeVersion | None
+    server: HTTPServer | None
+    environ: dict[str, str]
+    args: list[str]
+
+
+_fixed: tuple[str, KubeVersion] | None = None
+
+
+def kubectl_version(path: str) -> KubeVersion:
+    with tempfile.TemporaryDirectory() as home:
+        out = subprocess.run(
+            [path, "version", "--client", "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"HOME": home, "KUBECONFIG": os.path.join(home, "none"), "PATH": "/usr/bin:/bin"},
+            check=True,
+        ).stdout
+    return parse_kubectl_version(out)[0]
+
+
+def fixed_kubectl() -> tuple[str, KubeVersion]:
+    """A kubectl of one fixed version: not a dispatcher, whose reported version follows the server.
+
+    ``$IKSCHECK_TEST_KUBECTL`` if set; else the first kubectl on PATH that is not a dispatcher;
+    else the newest ``kubectl.1.NN`` build beside a dispatcher (the Google Cloud SDK layout).
+    """
+    global _fixed
+    if _fixed is None:
+        candidates = [os.environ.get("IKSCHECK_TEST_KUBECTL", "")]
+        for folder in os.environ.get("PATH", "").split(os.pathsep):
+            path = Path(folder or ".") / "kubectl"
+            if path.is_file() and os.access(path, os.X_OK):
+                candidates.append(str(path))
+                builds = sorted(path.resolve().parent.glob("kubectl.1.*"), key=_minor, reverse=True)
+                candidates += [str(b) for b in builds]
+        for candidate in filter(None, candidates):
+            version = kubectl_version(candidate)
+            if "dispatcher" not in version.git_version:
+                _fixed = (candidate, version)
+                break
+        else:
+            raise RuntimeError("no fixed-version kubectl found: install one (see .ci/run)")
+    return _fixed
+
+
+def _minor(path: Path) -> int:
+    return int(path.name.rsplit(".", 1)[1]) if path.name.rsplit(".", 1)[1].isdigit() else -1
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def _server(ca: trustme.CA, major: int, minor: int) -> HTTPServer:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    git = f"v{major}.{minor}.4+IKS"
+    doc = {"major": str(major), "minor": str(minor), "gitVersion": git, "platform": "linux/amd64"}
+    server.expect_request("/version").respond_with_json(doc)
+    server.start()
+    return server
+
+
+def _kubeconfig(server_url: str, ca_path: str) -> str:
+    sample = (FORMATS / "kubeconfig" / "merged-cluster-config.yml").read_text()
+    ca_line = next(line for line in sample.splitlines() if "certificate-authority:" in line)
+    sample = sample.replace(ca_line, f"    certificate-authority: {ca_path}")
+    return sample.replace("https://c7.us-south.containers.cloud.ibm.com:27078", server_url)
+
+
+def _cli_config(scenario: Scenario) -> str:
+    config = json.loads((FORMATS / "ibmcloud" / "config.json").read_text())
+    config["Region"] = config["RegionID"] = scenario.region
+    if scenario.resource_group:
+        config["ResourceGroup"]["Name"] = scenario.resource_group
+    else:
+        config["ResourceGroup"] = {"GUID": "", "Name": "", "State": "", "Default": False}
+    return json.dumps(config, indent=2)
+
+
+def _registry(scenario: Scenario) -> str:
+    """The CLI's plug-in registry file, listing the scenario's plug-ins as the real one does."""
+    sample = json.loads((FORMATS / "ibmcloud" / "plugins-config.json").read_text())
+    template = sample["Plugins"]["container-service"]
+    plugins = {}
+    for plugin in scenario.plugins:
+        major, minor, build = (int(p) for p in plugin["version"].split("."))
+        plugins[plugin["name"]] = {
+            **template,
+            "Name": plugin["name"],
+            "Aliases": plugin.get("aliases") or None,
+            "Version": {"Major": major, "Minor": minor, "Build": build},
+        }
+    return json.dumps({"Plugins": plugins}, indent=2)
+
+
+@contextmanager
+def workstation(root: Path, scenario: Scenario) -> Iterator[Workstation]:
+    """Build the workstation of ``scenario`` under ``root``; stop its server on exit."""
+    home, bin_dir = root / "home", root / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    config_dir = home / ".bluemix"
+    _write(config_dir / "config.json", _cli_config(scenario))
+    _write(config_dir / "plugins" / "config.json", _registry(scenario))
+    if scenario.cli is not None:
+        shutil.copy(HERE / "standin_ibmcloud.py", bin_dir / "ibmcloud.py")
+        plan = {
+            "version": scenario.cli,
+            "behaviour": scenario.behaviour,
+            "layout": scenario.layout,
+            "json": scenario.json,
+            "json_version_string": scenario.json_version_string,
+            "ansi": scenario.ansi,
+            "plugins": list(scenario.plugins),
+            "repo": scenario.repo,
+        }
+        _write(bin_dir / "scenario.json", json.dumps(plan, indent=2), 0o644)
+        _write(
+            bin_dir / "ibmcloud",
+            f'#!/bin/sh\nexec {sys.executable} {bin_dir / "ibmcloud.py"} "$@"\n',
+            0o755,
+        )
+    client: KubeVersion | None = None
+    if scenario.kubectl_script is not None:
+        _write(bin_dir / "kubectl", scenario.kubectl_script, 0o755)
+    elif scenario.kubectl:
+        path, client = fixed_kubectl()
+        (bin_dir / "kubectl").symlink_to(path)
+    for index, extra in enumerate(scenario.extra_kubectls):
+        other = root / f"bin{index + 2}"
+        other.mkdir(exist_ok=True)
+        (other / "kubectl").symlink_to(extra)
+    reference = client or fixed_kubectl()[1]
+    ca = trustme.CA()
+    ca_path = home / ".bluemix" / "plugins" / "container-service" / "clusters" / CLUSTER / "ca.pem"
+    ca_path.parent.mkdir(parents=True, exist_ok=True)
+    ca.cert_pem.write_to_path(str(ca_path))
+    server = None
+    if scenario.server_minor_offset is not None:
+        major = reference.major + scenario.server_major_offset
+        server = _server(ca, major, reference.minor + scenario.server_minor_offset)
+        url = f"https://127.0.0.1:{server.port}"
+    else:
+        url = "https://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
+    _write(home / ".kube" / "config", _kubeconfig(url, str(ca_path)))
+    path = os.pathsep.join(
+        [str(bin_dir)] + [str(root / f"bin{i + 2}") for i in range(len(scenario.extra_kubectls))]
+    )
+    environ = {"HOME": str(home), "PATH": path}
+    try:
+        yield Workstation(root, home, bin_dir, client, server, environ, ["--cluster", CLUSTER])
+    finally:
+        if server is not None:
+            server.clear()
+            if server.is_running():
+                server.stop()
+
+
+def make_executable(path: Path) -> None:
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+#: The bundled recordings (recordings/<name>), each recorded from a workstation of its scenario.
+RECORDINGS: dict[str, Scenario] = {
+    "healthy": Scenario(),
+    "plugin-missing": Scenario(plugins=DEFAULT_PLUGINS[:1]),
+    "kubectl-skew": Scenario(server_minor_offset=-2),
+    "cli-missing": Scenario(cli=None),
+}
