@@ -303,13 +303,22 @@ def test_secret_seen_in_config_is_scrubbed_from_later_output() -> None:
     assert out == f"curl: using key {fingerprint(CANARY_APIKEY)} (from env)"
 
 
-def test_short_secret_only_replaced_as_a_whole_word() -> None:
+def test_short_values_are_redacted_under_their_key_but_not_hunted_elsewhere() -> None:
+    # IBM's OIDC client secret is the public "kube": scrubbing every "kube" would mangle the
+    # client-id beside it and any word of that name, and protect nothing.
     redactor = Redactor()
     redactor.add_secret("kube")
-    out = redactor.redact_text("client-id: kube\nfile: kube-config-dal10.yml\nscope: kubernetes")
-    assert (
-        out == f"client-id: {fingerprint('kube')}\nfile: kube-config-dal10.yml\nscope: kubernetes"
+    out = redactor.redact_text(
+        "client-id: kube\nclient-secret: kube\nfile: kube-config.yml\n", "yaml"
     )
+    assert out == f"client-id: kube\nclient-secret: {fingerprint('kube')}\nfile: kube-config.yml\n"
+
+
+def test_a_secret_of_eight_characters_is_hunted_as_a_whole_word() -> None:
+    redactor = Redactor()
+    redactor.add_secret("s3cr3t-8")
+    out = redactor.redact_text("echo s3cr3t-8\nnot s3cr3t-89\n")
+    assert out == f"echo {fingerprint('s3cr3t-8')}\nnot s3cr3t-89\n"
 
 
 def test_http_headers_and_cookies_in_text() -> None:

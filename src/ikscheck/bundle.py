@@ -11,7 +11,7 @@ import io
 import json
 import os
 import tarfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from ikscheck.evidence import (
     HttpResult,
     Settings,
     describe,
+    iso,
 )
 from ikscheck.redact import Redactor
 
@@ -48,7 +49,7 @@ def write_bundle(
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ikscheck", "version": __version__},
-        "recorded_at": recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "recorded_at": iso(recorded_at),
         "settings": settings.to_json(),
         "evidence": [_scrub(redactor, r) for r in sorted(records, key=lambda r: r["key"])],
     }
@@ -86,7 +87,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         if source.is_dir():
             raw = (source / MANIFEST).read_bytes()
         else:
-            with tarfile.open(source, "r:*") as archive:
+            with tarfile.open(source, "r:gz") as archive:
                 member = archive.getmember(MANIFEST)
                 if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
                     raise UsageError(f"--replay: {source}: {MANIFEST} is not a regular file")
@@ -99,7 +100,8 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     except KeyError:
         raise UsageError(f"--replay: {source} is not a bundle: it has no {MANIFEST}") from None
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise UsageError(f"--replay: {source} is not a readable bundle: {exc}") from None
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"--replay: {source} is not a readable bundle: {reason}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"--replay: {source}: {MANIFEST} is not valid JSON: {exc}") from None
     version = manifest.get("schema_version") if isinstance(manifest, dict) else None

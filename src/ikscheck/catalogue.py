@@ -6,6 +6,7 @@ python -m ikscheck.catalogue > docs/checks.md
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def render(metas: list[CheckMeta]) -> str:
     ]
     for meta in metas:
         needs = ", ".join(meta.needs) or "-"
-        fix = meta.remediation.replace("|", "\\|")
+        fix = re.sub(r"\{(\w+)\}", r"<\1>", meta.remediation).replace("|", "\\|")
         lines.append(f"| {meta.id} | {meta.title} | {meta.severity} | {needs} | {fix} |")
     return "\n".join(lines) + "\n"
 

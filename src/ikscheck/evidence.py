@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 #: Environment variables the engine reads; nothing else of the environment is consulted or recorded.
@@ -150,6 +150,11 @@ class Evidence(Protocol):
 
     def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
         """Gather independent pieces concurrently ahead of the checks (a no-op in replay)."""
+
+
+def iso(moment: datetime) -> str:
+    """An instant as reports and bundles write it: UTC, to the second, ``Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def describe(key: str) -> str:

@@ -254,7 +254,8 @@ class Suite:
             result.message = f"blocked by {', '.join(result.blocked_by)} (a prerequisite failed)"
         result.duration = report.duration
         self.results.append(result)
-        report.user_properties += [("check_id", meta.id), ("status", result.status.value)]
+        # On the item, so that the teardown report, which JUnit reads them from, carries them.
+        item.user_properties += [("check_id", meta.id), ("status", result.status.value)]
         report.ikscheck = result  # type: ignore[attr-defined]
         location = (str(item.path), item.location[1] or 0, result.message)
         if result.status is Status.SKIP:

@@ -174,14 +174,20 @@ _PSEUDO = re.compile(
 _HEX8 = re.compile(r"[0-9a-f]{8}")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _YAML_PROPERTIES = re.compile(r"(?:[&!]\S*\s+)*")
+_FAST_YAML_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
 _YAML_NON_SECRET_TAGS = frozenset({"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"})
 
-# PyYAML's pure-Python composer (the one that gives positions) runs at well under 1 MB/s:
-# above this the regex passes alone must do.
-_MAX_STRUCTURED = 2_000_000
-# Short secrets ("kube") would otherwise be replaced inside ordinary words ("kube-config").
+# Composing builds a Python node per scalar (seconds per MB even with libyaml): above this the
+# regex passes alone must do.
+_MAX_STRUCTURED = 1_000_000
+# Secrets shorter than _SHORT_SECRET are hunted only as whole words, so that they are not found
+# inside ordinary ones; below _MIN_SECRET they are not hunted at all: a value that short (IBM's
+# public OIDC client secret "kube") is redacted under its key, but scrubbing every occurrence
+# would mangle the client-id beside it and protect nothing.
 _SHORT_SECRET = 12
-_MIN_SECRET = 4
+_MIN_SECRET = 8
 _MAX_ROUNDS = 4
 
 
@@ -294,7 +300,7 @@ def _substitute(text: str, mapping: Mapping[str, str]) -> str:
 
 
 def _render_yaml(replacement: str, style: str | None) -> str:
-    if style in (None, "|", ">"):
+    if style in (None, "", "|", ">"):  # libyaml reports plain as "", PyYAML as None
         return replacement  # markers and JWTs are valid plain scalars, even in flow context
     return json.dumps(replacement)  # a JSON string is a YAML double-quoted scalar
 
@@ -324,7 +330,7 @@ class Redactor:
     def add_secret(self, value: str) -> None:
         """Remember ``value`` so that :meth:`redact_text` replaces it wherever it appears.
 
-        Values shorter than 4 characters are ignored; values shorter than 12 are only replaced
+        Values shorter than 8 characters are ignored; values shorter than 12 are only replaced
         where they stand alone, not inside longer words.
 
         >>> r = Redactor()
@@ -458,15 +464,19 @@ class Redactor:
         replacements: dict[str, str] = {}
         for value in _secret_strings(data):
             replacement = self.redact_value(value)
-            if replacement != value:
-                # Quoted forms only: safe even for short values, which add_secret ignores.
+            # A short value ("kube") under its key is the keyed pass's: replacing every equal
+            # JSON string would also hit the client-id beside it.
+            if replacement != value and len(value) >= _MIN_SECRET:
                 for form in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
                     replacements[form] = json.dumps(replacement)
         return _substitute(text, replacements)
 
     def _structured_yaml(self, text: str) -> str:
+        # libyaml is ~10x faster and reports the same character offsets, except that it does
+        # not count a byte-order mark.
+        loader = yaml.SafeLoader if "\ufeff" in text else _FAST_YAML_LOADER
         try:
-            documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+            documents = list(yaml.compose_all(text, Loader=loader))
         except (yaml.YAMLError, ValueError, RecursionError):
             return text
         edits: dict[int, tuple[int, str]] = {}

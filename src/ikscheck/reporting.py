@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ikscheck import __version__
 from ikscheck.errors import EvidenceError, ParseError
+from ikscheck.evidence import iso
 from ikscheck.ibmcloud import find_plugin
 from ikscheck.policy import CR_PLUGIN, KS_PLUGIN
 from ikscheck.results import STATUSES, Result
@@ -52,10 +53,6 @@ def write_json(document: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return target
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def environment(workstation: Workstation, evaluated_at: datetime) -> dict[str, str]:

@@ -7,6 +7,7 @@ Facts are cached: several checks and clusters share one gathering.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import posixpath
@@ -270,7 +271,14 @@ class Workstation:
     # -- gathering ahead -------------------------------------------------------------------------
 
     def prefetch(self) -> None:
-        """Start the slow, independent gathering concurrently before the first check."""
+        """Start the slow, independent gathering concurrently before the first check.
+
+        Best effort: what cannot be planned here is gathered, or reported, by the check itself.
+        """
+        with contextlib.suppress(EvidenceError, ParseError):
+            self._prefetch()
+
+    def _prefetch(self) -> None:
         commands = []
         if self.ibmcloud_path:
             for args in (("version",), ("plugin", "list", "--output", "json")):

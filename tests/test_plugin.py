@@ -1,0 +1,172 @@
+"""The plugin: metadata validated at collection, prerequisites, statuses from outcomes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONFTEST = (
+    "import pytest\nfrom ikscheck import plugin\n\n"
+    "@pytest.hookimpl(tryfirst=True)\ndef pytest_configure(config):\n    plugin.activate(config)\n"
+)
+HEADER = "from ikscheck.results import blocked, check, expect\n\n"
+
+
+def suite(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
+    """Run a suite of the given checks, replaying an empty bundle (no machine is touched)."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_checks=HEADER + body)
+    bundle = pytester.mkdir("bundle")
+    (bundle / "manifest.json").write_text(
+        json.dumps(
+            {
+                "schema_version": "1",
+                "tool": {"name": "ikscheck", "version": "0"},
+                "recorded_at": "2026-11-20T09:00:00Z",
+                "settings": {"clusters": ["c1"]},
+                "evidence": [],
+            }
+        )
+    )
+    return pytester.runpytest("-p", "no:cacheprovider", "--replay", str(bundle), *args)
+
+
+def report(pytester: pytest.Pytester) -> dict[str, dict]:
+    doc = json.loads((pytester.path / "reports" / "health.json").read_text())
+    return {c["nodeid"].split("::")[-1]: c for c in doc["checks"]}
+
+
+META = 'severity="low", remediation="fix it"'
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("def test_a():\n    pass\n", "a check without @check metadata"),
+        (f'@check("CLI-1", "t", {META})\ndef test_a():\n    pass\n', "malformed check ID 'CLI-1'"),
+        (
+            f'@check("ABC-001", "t", {META})\ndef test_a():\n    pass\n\n'
+            f'@check("ABC-001", "u", {META})\ndef test_b():\n    pass\n',
+            "duplicate check ID ABC-001",
+        ),
+        (
+            '@check("ABC-001", "t", severity="dire", remediation="x")\ndef test_a():\n    pass\n',
+            "severity 'dire' is not one of",
+        ),
+        (
+            '@check("ABC-001", "t", severity="low", remediation="")\ndef test_a():\n    pass\n',
+            "ABC-001: missing remediation",
+        ),
+    ],
+)
+def test_bad_metadata_fails_collection(pytester: pytest.Pytester, body: str, message: str) -> None:
+    result = suite(pytester, body)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
+def test_statuses_follow_the_outcome(pytester: pytest.Pytester) -> None:
+    body = f"""
+@check("ABC-001", "passes", {META})
+def test_pass():
+    expect(True, "observed 1")
+
+@check("ABC-002", "warns", {META})
+def test_warn():
+    expect(True, "observed 2", warn=True)
+
+@check("ABC-003", "fails", {META})
+def test_fail():
+    assert 1 == 2, "observed 3"
+
+@check("ABC-004", "errs", {META})
+def test_error(workstation):
+    workstation.cli_version()
+
+@check("ABC-005", "blocked", {META}, needs=("ABC-003",))
+def test_blocked():
+    raise AssertionError("never runs")
+
+@check("ABC-006", "blocked in turn", {META}, needs=("ABC-005",))
+def test_blocked_in_turn():
+    pass
+
+@check("ABC-007", "blocked by what it sees", {META})
+def test_blocked_inside():
+    raise blocked("ABC-001", "nothing to look at")
+
+@check("ABC-008", "a bug in the check", {META})
+def test_bug():
+    {{}}["missing"]
+"""
+    result = suite(pytester, body)
+    found = report(pytester)
+    assert {k: v["status"] for k, v in found.items()} == {
+        "test_pass": "pass",
+        "test_warn": "warn",
+        "test_fail": "fail",
+        "test_error": "error",
+        "test_blocked": "skip",
+        "test_blocked_in_turn": "skip",
+        "test_blocked_inside": "skip",
+        "test_bug": "error",
+    }
+    assert found["test_pass"]["message"] == "observed 1"
+    assert found["test_warn"]["message"] == "observed 2"
+    assert found["test_fail"]["message"] == "observed 3"
+    assert found["test_fail"]["remediation"] == "fix it"
+    assert found["test_error"]["message"].startswith("the bundle has no recording of ")
+    assert found["test_blocked"]["blocked_by"] == ["ABC-003"]
+    assert found["test_blocked_in_turn"]["blocked_by"] == ["ABC-003"]
+    assert found["test_blocked_inside"]["blocked_by"] == ["ABC-001"]
+    assert found["test_bug"]["message"] == "internal error in the check (KeyError: 'missing')"
+    assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_prerequisites_run_first_whatever_the_file_order(pytester: pytest.Pytester) -> None:
+    body = f"""
+@check("ABC-002", "needs the first", {META}, needs=("ABC-001",))
+def test_second():
+    pass
+
+@check("ABC-001", "fails", {META})
+def test_first():
+    expect(False, "broken")
+"""
+    suite(pytester, body)
+    found = report(pytester)
+    assert found["test_second"]["blocked_by"] == ["ABC-001"]
+
+
+def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    for option in (
+        "--cluster",
+        "--kubeconfig",
+        "--ibmcloud-home",
+        "--iam-url",
+        "--containers-url",
+        "--replay",
+        "--record",
+        "--now",
+        "--report-json",
+        "--fail-on",
+    ):
+        result.stdout.fnmatch_lines([f"*{option}*"])
+
+
+def test_bad_now_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = suite(
+        pytester, f'@check("ABC-001", "t", {META})\ndef test_a():\n    pass\n', "--now", "yesterday"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--now: 'yesterday' is not an ISO 8601 time" in result.stderr.str()
+
+
+def test_plugin_stays_quiet_outside_the_suite(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    assert not (pytester.path / "reports").exists()

@@ -1,0 +1,101 @@
+"""Reports: the JSON report's schema, the HTML report's contents, JUnit, and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import testenv
+
+REPORT_SCHEMA = json.loads((testenv.REPO / "schemas" / "report.schema.json").read_text())
+RECORDINGS = testenv.REPO / "recordings"
+
+
+@pytest.mark.parametrize("name", sorted(testenv.RECORDINGS))
+def test_json_report_follows_its_schema(run_suite, name: str) -> None:
+    run = run_suite("--replay", str(RECORDINGS / name))
+    jsonschema.validate(run.report, REPORT_SCHEMA)
+    counts = {s: 0 for s in ("pass", "warn", "fail", "error", "skip")}
+    for check in run.report["checks"]:
+        counts[check["status"]] += 1
+    assert run.report["summary"] == counts
+    assert run.report["clusters"] == [testenv.CLUSTER]
+
+
+def test_report_schema_rejects_what_it_must(run_suite) -> None:
+    report = run_suite("--replay", str(RECORDINGS / "kubectl-skew")).report
+    failing = next(c for c in report["checks"] if c["status"] == "fail")
+    failing["remediation"] = ""
+    with pytest.raises(jsonschema.ValidationError, match="should be non-empty"):
+        jsonschema.validate(report, REPORT_SCHEMA)
+
+
+def test_html_report_is_self_contained_with_every_result(run_suite, pytester) -> None:
+    run = run_suite("--replay", str(RECORDINGS / "kubectl-skew"))
+    page = (pytester.path / "reports" / "health.html").read_text()
+    # Nothing loaded from the network: no external scripts, styles or images.
+    assert not re.search(
+        r"""src=["']https?://|<link[^>]*href=["']https?://|url\(["']?https?:""", page
+    )
+    for header in ("ID", "Severity", "Status", "Message", "Remediation"):
+        assert f">{header}</th>" in page
+    for check in run.report["checks"]:
+        assert check["id"] in page
+        assert json.dumps(check["message"])[1:-1].replace("/", "\\/") in page or (
+            check["message"] in page
+        )
+    assert "1 fail" in page and "11 pass" in page
+    assert "Install kubectl 1." in page  # the remediation of the failing skew
+    assert "Evaluated at" in page and "IBM Cloud CLI" in page
+
+
+def test_junit_carries_the_check_id_of_every_case(run_suite, pytester) -> None:
+    junit = pytester.path / "junit.xml"
+    run = run_suite("--replay", str(RECORDINGS / "healthy"), f"--junitxml={junit}")
+    cases = ET.parse(junit).getroot().iter("testcase")
+    ids = []
+    for case in cases:
+        properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+        ids.append(properties["check_id"])
+        assert properties["status"] == "pass"
+    assert sorted(ids) == sorted(c["id"] for c in run.report["checks"])
+
+
+def test_fail_on_warn_makes_warnings_fail_the_run(make_workstation, run_suite) -> None:
+    ws = make_workstation(resource_group="")
+    assert run_suite(*ws.args).result.ret == pytest.ExitCode.OK
+    assert run_suite(*ws.args, "--fail-on", "warn").result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_errors_fail_the_run(make_workstation, run_suite) -> None:
+    ws = make_workstation(server_minor_offset=None)
+    run = run_suite(*ws.args)
+    assert run.status("KCTL-002", cluster=testenv.CLUSTER) == "error"
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_terminal_shows_warnings_and_the_summary(make_workstation, run_suite) -> None:
+    ws = make_workstation(resource_group="")
+    run = run_suite(*ws.args)
+    run.result.stdout.fnmatch_lines(["*ikscheck: 11 pass, 1 warn, 0 fail, 0 error, 0 skip*"])
+    run.result.stdout.fnmatch_lines(["*11 passed, 1 warned*"])
+
+
+def test_report_paths_follow_the_option(run_suite, pytester, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "gate.json"
+    pytester.runpytest(
+        str(testenv.REPO / "checks"),
+        "-p",
+        "no:cacheprovider",
+        "--replay",
+        str(RECORDINGS / "healthy"),
+        "--report-json",
+        str(target),
+    )
+    assert json.loads(target.read_text())["summary"]["pass"] == 12
+    assert (target.parent / "health.html").exists()
