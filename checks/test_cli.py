@@ -11,8 +11,7 @@ from ikscheck.results import check, expect
 )
 def test_cli_runs(workstation):
     run = workstation.ibmcloud("version")
-    printed = "".join(run.stdout.strip().splitlines()[:1])
-    expect(run.ok, run.problem() or f"{printed} ({workstation.ibmcloud_path})")
+    expect(run.ok, run.problem() or f"{run.first_line()} ({workstation.ibmcloud_path})")
 
 
 @check(

@@ -63,6 +63,7 @@ def test_plugin_minimum_version(workstation, policy, plugin):
     expect(
         found.version is not None and found.version >= minimum,
         f"{found.name} {found.version_text or '(no version)'} (minimum {minimum})",
+        fix=f"ibmcloud plugin update {found.name}",
     )
 
 
@@ -75,10 +76,12 @@ def test_plugin_minimum_version(workstation, policy, plugin):
 )
 def test_plugin_update_pending(workstation, plugin):
     found = _plugin(workstation, plugin)
-    offered = workstation.repo_versions() or {}
-    newest = max((v for n in found.names() for v in offered.get(n, ())), default=None)
+    offered = workstation.repo_versions()
+    newest = max((v for n in found.names() for v in (offered or {}).get(n, ())), default=None)
     newer = newest is not None and found.version is not None and newest > found.version
     pending = found.status.lower() == "update available" or newer
     latest = f", repository has {newest}" if newest else ""
+    latest = latest if offered is not None else ", the plug-in repository could not be asked"
     status = f" ({found.status})" if found.status else ""
-    expect(True, f"{found.name} {found.version_text}{status}{latest}", warn=pending)
+    observed = f"{found.name} {found.version_text}{status}{latest}"
+    expect(True, observed, warn=pending, fix=f"ibmcloud plugin update {found.name}")

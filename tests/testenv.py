@@ -140,6 +140,11 @@ def _kubeconfig(server_url: str, ca_path: str) -> str:
     sample = (FORMATS / "kubeconfig" / "merged-cluster-config.yml").read_text()
     ca_line = next(line for line in sample.splitlines() if "certificate-authority:" in line)
     sample = sample.replace(ca_line, f"    certificate-authority: {ca_path}")
+    # The issuer on loopback too: nothing a test runs may reach for the real IAM.
+    sample = sample.replace(
+        "idp-issuer-url: https://iam.cloud.ibm.com/identity",
+        "idp-issuer-url: https://127.0.0.1:9/identity",
+    )
     return sample.replace("https://c7.us-south.containers.cloud.ibm.com:27078", server_url)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -62,12 +63,17 @@ class CommandResult:
     def ok(self) -> bool:
         return not self.error and self.returncode == 0
 
+    def first_line(self) -> str:
+        """The first line of stdout, fit to show in a message."""
+        lines = printable(self.stdout).strip().splitlines()
+        return lines[0][:200] if lines else ""
+
     def problem(self) -> str:
         """Why the command did not succeed, in one line (empty when it did)."""
         if self.error:
             return f"`{self.command}`: {self.error}"
         if self.returncode != 0:
-            detail = (self.stderr.strip() or self.stdout.strip()).splitlines()
+            detail = printable(self.stderr.strip() or self.stdout.strip()).splitlines()
             tail = f": {detail[-1][:200]}" if detail else ""
             return f"`{self.command}` exited with status {self.returncode}{tail}"
         return ""
@@ -150,6 +156,15 @@ class Evidence(Protocol):
 
     def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
         """Gather independent pieces concurrently ahead of the checks (a no-op in replay)."""
+
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal colour codes and control characters, for messages."""
+    return _CONTROL_RE.sub("", _ANSI_RE.sub("", text))
 
 
 def iso(moment: datetime) -> str:

@@ -66,6 +66,8 @@ class Workstation:
     def plugin_list(self) -> PluginList:
         """Installed plug-ins: the JSON list where the CLI has ``--output json``, else the table."""
         result = self.ibmcloud("plugin", "list", "--output", "json")
+        if result.error:  # did not run to the end (not found, timed out): the table would not
+            raise EvidenceError(result.problem())
         if result.ok:
             try:
                 return PluginList(tuple(ibmcloud.parse_plugin_list(result.stdout)), result.command)
