@@ -15,17 +15,11 @@ import pytest
 import requests  # noqa: F401
 
 import testenv
+from ikscheck.evidence import ENV_NAMES
 
 CHECKS = str(testenv.REPO / "checks")
-ENV_TO_CLEAR = (
-    "KUBECONFIG",
-    "IBMCLOUD_CONFIG_HOME",
-    "IBMCLOUD_HOME",
-    "BLUEMIX_HOME",
-    "IBMCLOUD_API_KEY",
-    "HTTPS_PROXY",
-    "https_proxy",
-)
+# What the engine reads of the environment, less HOME (each workstation sets its own).
+ENV_TO_CLEAR = (*(n for n in ENV_NAMES if n != "HOME"), "https_proxy", "no_proxy")
 
 
 class SuiteRun:

@@ -171,3 +171,26 @@ def test_kctl_003_warns_about_a_second_kubectl_of_another_minor(
     first = ws.bin / "kubectl"
     assert f"{first} wins; matching the cluster: {first}" in found["message"]
     assert f"{ws.root / 'bin2' / 'kubectl'} (1.{ws.kubectl.minor - 2})" in found["message"]
+
+
+def test_several_clusters_are_checked_each(make_workstation, run_suite, tmp_path) -> None:
+    make_workstation()
+    bundle = tmp_path / "bundle"
+    run = run_suite(
+        "--cluster", testenv.CLUSTER, "--cluster", testenv.CLUSTER_ID, "--record", str(bundle)
+    )
+    assert run.report["clusters"] == sorted([testenv.CLUSTER, testenv.CLUSTER_ID])
+    for cluster in (testenv.CLUSTER, testenv.CLUSTER_ID):
+        assert run.status("KCTL-002", cluster=cluster) == "pass"
+    # Both name the same context: its kubectl run and /version call were gathered once.
+    keys = [e["key"] for e in json.loads((bundle / "manifest.json").read_text())["evidence"]]
+    assert len([k for k in keys if k.startswith("GET ")]) == 1
+    assert len([k for k in keys if '"context": "mycluster/' in k]) == 1
+
+
+def test_the_default_cluster_is_the_current_context(make_workstation, run_suite) -> None:
+    make_workstation()
+    run = run_suite()
+    context = f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
+    assert run.report["clusters"] == [context]
+    assert run.status("KCTL-002", cluster=context) == "pass"

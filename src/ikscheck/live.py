@@ -136,6 +136,8 @@ class LiveSource:
         if name not in ENV_NAMES:
             raise KeyError(name)
         value = self._environ.get(name)
+        if name == "HOME" and not value:
+            value = os.path.expanduser("~")  # from the password database, as kubectl does
         if value and name in SECRET_ENV:
             return self._redactor.redact_value(value)
         return value
@@ -244,7 +246,7 @@ class LiveSource:
         paths = kubeconfig_paths(
             self.settings.kubeconfig,
             self._environ.get("KUBECONFIG"),
-            self._environ.get("HOME", os.path.expanduser("~")),
+            self._environ.get("HOME") or os.path.expanduser("~"),
         )
         copies: list[str] = []
         for index, path in enumerate(paths):

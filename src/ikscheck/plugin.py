@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     from _pytest.runner import CallInfo
 
 suite_key = pytest.StashKey["Suite"]()
+# Inline, so that the report stays one self-contained file.
+STYLE = (
+    ".ik-id,.ik-severity,.ik-status{white-space:nowrap}"
+    ".ik-pass{color:#1a7f37}.ik-warn{color:#9a6700;font-weight:bold}"
+    ".ik-fail,.ik-error{color:#cf222e;font-weight:bold}.ik-skip{color:#6e7781}"
+    ".ik-remediation{font-family:monospace}"
+)
 result_key = pytest.StashKey[Result]()
 
 
@@ -353,12 +360,15 @@ class Suite:
         if self.config.getoption("report_json"):
             terminalreporter.write_line(f"JSON report: {self.config.getoption('report_json')}")
 
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = "ikscheck health report"
+
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str]
     ) -> None:
         counts = reporting.summary(self.results)
         cells = "".join(f'<span class="ik-{s}">{n} {s}</span> ' for s, n in counts.items())
-        prefix.append(f"<p><strong>Checks:</strong> {cells}</p>")
+        prefix.append(f"<style>{STYLE}</style><p><strong>Checks:</strong> {cells}</p>")
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, '<th class="sortable" data-column-type="id">ID</th>')
@@ -367,6 +377,12 @@ class Suite:
         cells.insert(4, "<th>Message</th>")
         cells.insert(5, "<th>Remediation</th>")
 
+    def pytest_html_results_table_html(self, report: TestReport, data: list[str]) -> None:
+        result = getattr(report, "ikscheck", None)
+        if result is not None and result.status is Status.SKIP:
+            # pytest-html would print the skip's (path, line, reason) tuple: say it plainly.
+            data[:] = [f'<div class="log">{html.escape(result.message)}</div>']
+
     def pytest_html_results_table_row(self, report: TestReport, cells: list[str]) -> None:
         result = getattr(report, "ikscheck", None)
         values = (
@@ -374,8 +390,11 @@ class Suite:
             if result
             else ["", "", "", "", ""]
         )
-        for offset, value in enumerate(values, start=1):
-            cells.insert(offset, f'<td class="col-ik">{html.escape(value)}</td>')
+        kinds = ("id", "severity", "status", "message", "remediation")
+        status = values[2]
+        for offset, (kind, value) in enumerate(zip(kinds, values, strict=True), start=1):
+            css = f"ik-{kind} ik-{status}" if kind == "status" else f"ik-{kind}"
+            cells.insert(offset, f'<td class="{css}">{html.escape(value)}</td>')
 
 
 def _metadata(config: pytest.Config) -> dict[str, Any] | None:
