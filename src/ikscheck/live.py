@@ -160,6 +160,8 @@ class LiveSource:
         mode = stat.S_IMODE(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
             return FileResult(path, exists=True, is_dir=True, mode=mode)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block the read
+            return FileResult(path, exists=True, mode=mode, error="not a regular file")
         if info.st_size > MAX_FILE_BYTES:
             return FileResult(path, True, mode=mode, error=f"larger than {MAX_FILE_BYTES} bytes")
         try:
@@ -221,7 +223,15 @@ class LiveSource:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
+            try:
+                out, err = proc.communicate(timeout=1)
+            except subprocess.TimeoutExpired:
+                # A descendant that left the process group still holds the pipes: leave it.
+                for pipe in (proc.stdout, proc.stderr):
+                    if pipe is not None:
+                        pipe.close()
+                proc.wait()
+                out, err = b"", b""
             return CommandResult(
                 shown,
                 None,
@@ -266,7 +276,9 @@ class LiveSource:
         return os.pathsep.join(copies) or os.path.join(scratch, "empty")
 
     def _get(self, url: str, ca_pem: bytes | None) -> HttpResult:
-        import requests  # here: replay runs never pay for importing it
+        # Imported here: replay runs never pay for them.
+        import requests
+        import urllib3
 
         if self._session is None:
             self._session = requests.Session()
@@ -285,7 +297,7 @@ class LiveSource:
                 )
                 body = response.raw.read(MAX_BODY_BYTES, decode_content=True)
                 response.close()
-            except requests.exceptions.RequestException as exc:
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
                 stage, error = classify(exc)
                 return HttpResult(url, duration=time.monotonic() - began, stage=stage, error=error)
         return HttpResult(
@@ -307,13 +319,27 @@ def _absolutise(doc: dict[str, Any], base: str) -> None:
                 value = body.get(name)
                 if isinstance(value, str) and value and not posixpath.isabs(value):
                     body[name] = posixpath.join(base, value)
+    # An exec credential plug-in named by a relative path (with a slash) is relative too.
+    for entry in doc.get("users") or ():
+        user = entry.get("user") if isinstance(entry, dict) else None
+        plugin = user.get("exec") if isinstance(user, dict) else None
+        if not isinstance(plugin, dict):
+            continue
+        command = plugin.get("command")
+        if isinstance(command, str) and "/" in command and not posixpath.isabs(command):
+            plugin["command"] = posixpath.join(base, command)
 
 
 def classify(exc: Exception) -> tuple[str, str]:
     """The stage an HTTP request broke at (dns, connect, tls, timeout, http) and a clear line."""
     import requests
+    import urllib3
 
     text = str(exc)
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return "timeout", f"timed out reading the response: {_reason(text)}"
+    if isinstance(exc, urllib3.exceptions.HTTPError):
+        return "http", f"the response broke off: {_reason(text)}"
     if isinstance(exc, requests.exceptions.SSLError):
         return "tls", f"TLS verification failed: {_reason(text)}"
     if isinstance(exc, requests.exceptions.Timeout):

@@ -53,7 +53,11 @@ def load_policy(cwd: Path, rootdir: Path) -> Policy:
         table = _load(source)
     elif (rootdir / "pyproject.toml").is_file():
         source = rootdir / "pyproject.toml"
-        table = _load(source).get("tool", {}).get("ikscheck", {})
+        tool = _load(source).get("tool", {})
+        found = tool.get("ikscheck", {}) if isinstance(tool, dict) else None
+        if not isinstance(found, dict):
+            raise UsageError(f"{source}: [tool.ikscheck] must be a table")
+        table = found
     return from_table(table, str(source))
 
 
@@ -74,12 +78,23 @@ def from_table(table: dict[str, Any], source: str = "configuration") -> Policy:
                 merged.update({str(k): Version(str(v)) for k, v in dict(value).items()})
                 values[name] = merged
             elif name in ("command_timeout", "http_timeout"):
-                values[name] = float(value)
+                values[name] = _number(key, value, float)
             else:
-                values[name] = int(value)
+                values[name] = _number(key, value, int)
     except (InvalidVersion, TypeError, ValueError) as exc:
         raise UsageError(f"{source}: bad ikscheck setting: {exc}") from None
     return Policy(**values)
+
+
+def _number(key: str, value: Any, kind: type[int] | type[float]) -> int | float:
+    """A positive number (0 allowed for skew), of the kind the setting takes."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number, not {value!r}")
+    if kind is int and not isinstance(value, int):
+        raise ValueError(f"{key} must be a whole number, not {value!r}")
+    if not value >= (0 if kind is int else 0.001):  # also refuses NaN
+        raise ValueError(f"{key} must be positive, not {value!r}")
+    return kind(value)
 
 
 def _load(path: Path) -> dict[str, Any]:
