@@ -29,7 +29,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 
 from ikscheck.errors import EvidenceError
-from ikscheck.evidence import Command, Settings
+from ikscheck.evidence import Command, Settings, http_key
 from ikscheck.live import MAX_FILE_BYTES, LiveSource, classify
 from ikscheck.policy import Policy
 from ikscheck.redact import fingerprint
@@ -682,10 +682,13 @@ def test_get_returns_status_body_and_headers(
     assert result.headers["X-Served-By"] == "loopback"
     assert result.headers["Content-Type"] == "application/json"
     [record] = source.records()
-    assert (record["key"], record["kind"], record["data"]["status"]) == (f"GET {url}", "http", 200)
+    key = http_key(url, ca.cert_pem.bytes())
+    assert (record["key"], record["kind"], record["data"]["status"]) == (key, "http", 200)
     # Asked again: the one exchange is reused.
     assert source.get(url, ca.cert_pem.bytes()) is result
     assert len(https_server.log) == 1
+    # The same URL verified with another CA is another observation, not the cached one.
+    assert source.get(url, trustme.CA().cert_pem.bytes()).stage == "tls"
 
 
 def test_get_verifies_with_the_given_ca_whatever_requests_ca_bundle_says(
@@ -819,7 +822,7 @@ def test_get_of_a_body_that_breaks_off_is_an_http_result(
     assert result.error
     assert result.stage == (stage or result.stage)
     assert result.stage  # some stage is named
-    assert [r["key"] for r in source.records()] == [f"GET {url}"]
+    assert [r["key"] for r in source.records()] == [http_key(url, ca.cert_pem.bytes())]
 
 
 # -- classify(): the stage of a failure --------------------------------------------------------

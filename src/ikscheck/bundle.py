@@ -24,6 +24,7 @@ from ikscheck.evidence import (
     HttpResult,
     Settings,
     describe,
+    http_key,
     iso,
 )
 from ikscheck.redact import Redactor
@@ -171,7 +172,8 @@ class ReplaySource:
         return _build(CommandResult, self._lookup(command.key), command.key)
 
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
-        return _build(HttpResult, self._lookup(f"GET {url}"), f"GET {url}")
+        key = http_key(url, ca_pem)
+        return _build(HttpResult, self._lookup(key), key)
 
     def now(self) -> datetime:
         return self._now

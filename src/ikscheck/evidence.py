@@ -7,6 +7,7 @@ stable key, so a recording made by one is found again by the other.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import re
@@ -165,6 +166,13 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 def printable(text: str) -> str:
     """``text`` without terminal colour codes and control characters, for messages."""
     return _CONTROL_RE.sub("", _ANSI_RE.sub("", text))
+
+
+def http_key(url: str, ca_pem: bytes | None) -> str:
+    """The key of a GET: the same URL verified with another CA is another observation."""
+    if ca_pem is None:
+        return f"GET {url}"
+    return f"GET {url} (CA sha256:{hashlib.sha256(ca_pem).hexdigest()[:12]})"
 
 
 def iso(moment: datetime) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import shutil
 import signal
 import stat
 import subprocess
@@ -29,6 +28,7 @@ from ikscheck.evidence import (
     HttpResult,
     Settings,
     describe,
+    http_key,
 )
 from ikscheck.kubeconfig import kubeconfig_paths
 from ikscheck.policy import Policy
@@ -85,7 +85,7 @@ class LiveSource:
         return self._once("command", command.key, lambda: self._run(command))
 
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
-        return self._once("http", f"GET {url}", lambda: self._get(url, ca_pem))
+        return self._once("http", http_key(url, ca_pem), lambda: self._get(url, ca_pem))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -176,9 +176,10 @@ class LiveSource:
     def _run(self, command: Command) -> CommandResult:
         program = command.program
         if os.sep not in program:
-            program = shutil.which(program, path=self._environ.get("PATH", "")) or ""
-            if not program:
+            found = self._which(program)  # one rule for finding programs: which() is evidence too
+            if not found:
                 return CommandResult(str(command), None, error=self._not_found(command.program))
+            program = found[0]
         elif not os.path.exists(program):
             return CommandResult(str(command), None, error=f"{program} does not exist")
         env = dict(self._environ)
