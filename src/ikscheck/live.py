@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import posixpath
 import signal
 import stat
 import subprocess
@@ -30,7 +29,7 @@ from ikscheck.evidence import (
     describe,
     http_key,
 )
-from ikscheck.kubeconfig import kubeconfig_paths
+from ikscheck.kubeconfig import kubeconfig_paths, resolve_path
 from ikscheck.policy import Policy
 from ikscheck.redact import Redactor
 
@@ -268,7 +267,7 @@ class LiveSource:
                 continue  # kubectl skips what it cannot load; the KCFG checks say why
             if not isinstance(doc, dict):
                 continue
-            _absolutise(doc, posixpath.dirname(os.path.abspath(path)))
+            _absolutise(doc, os.path.abspath(path))
             copy = os.path.join(scratch, f"config-{index}")
             fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -310,25 +309,22 @@ class LiveSource:
         )
 
 
-def _absolutise(doc: dict[str, Any], base: str) -> None:
+def _absolutise(doc: dict[str, Any], source: str) -> None:
+    """Make the file paths in a kubeconfig from ``source`` absolute, as kubectl reads them."""
     for section, (inner, fields) in _PATH_FIELDS.items():
         for entry in doc.get(section) or ():
             body = entry.get(inner) if isinstance(entry, dict) else None
             if not isinstance(body, dict):
                 continue
             for name in fields:
-                value = body.get(name)
-                if isinstance(value, str) and value and not posixpath.isabs(value):
-                    body[name] = posixpath.join(base, value)
+                if isinstance(body.get(name), str):
+                    body[name] = resolve_path(source, body[name])
     # An exec credential plug-in named by a relative path (with a slash) is relative too.
     for entry in doc.get("users") or ():
         user = entry.get("user") if isinstance(entry, dict) else None
         plugin = user.get("exec") if isinstance(user, dict) else None
-        if not isinstance(plugin, dict):
-            continue
-        command = plugin.get("command")
-        if isinstance(command, str) and "/" in command and not posixpath.isabs(command):
-            plugin["command"] = posixpath.join(base, command)
+        if isinstance(plugin, dict) and "/" in str(plugin.get("command", "")):
+            plugin["command"] = resolve_path(source, str(plugin["command"]))
 
 
 def classify(exc: Exception) -> tuple[str, str]:
