@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ikscheck import reporting
 from ikscheck.errors import EvidenceError, ParseError, UsageError
-from ikscheck.evidence import Evidence, Settings
-from ikscheck.policy import CR_PLUGIN, KS_PLUGIN, Policy, load_policy
+from ikscheck.evidence import Settings
 from ikscheck.results import (
     Blocked,
     CheckFailed,
@@ -29,14 +27,19 @@ from ikscheck.results import (
     meta_of,
     observation,
 )
-from ikscheck.workstation import Workstation
 
+# The engine proper is imported when the suite is activated, not here: this module is loaded
+# into every pytest session on a machine where ikscheck is installed.
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from _pytest.nodes import Item
     from _pytest.reports import TestReport
     from _pytest.runner import CallInfo
+
+    from ikscheck.evidence import Evidence
+    from ikscheck.policy import Policy
+    from ikscheck.workstation import Workstation
 
 suite_key = pytest.StashKey["Suite"]()
 # Inline, so that the report stays one self-contained file.
@@ -143,6 +146,9 @@ class Suite:
     """Per-run state: the evidence source, results and reports."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from ikscheck.policy import load_policy
+        from ikscheck.workstation import Workstation
+
         self.config = config
         opt = config.getoption
         self.policy = load_policy(Path.cwd(), config.rootpath).with_overrides(
@@ -184,6 +190,8 @@ class Suite:
                 "cluster", clusters, ids=[c or "current-context" for c in clusters]
             )
         if "plugin" in metafunc.fixturenames:
+            from ikscheck.policy import CR_PLUGIN, KS_PLUGIN
+
             metafunc.parametrize("plugin", [KS_PLUGIN, CR_PLUGIN])
 
     def pytest_collection_modifyitems(self, items: list[Item]) -> None:
@@ -335,6 +343,8 @@ class Suite:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from ikscheck import reporting
+
         opt = self.config.getoption
         environment = reporting.environment(self.workstation, self.evaluated_at)
         metadata = _metadata(self.config)
@@ -354,6 +364,8 @@ class Suite:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from ikscheck import reporting
+
         counts = reporting.summary(self.results)
         line = ", ".join(f"{n} {status}" for status, n in counts.items())
         terminalreporter.write_sep("-", f"ikscheck: {line}")
@@ -366,6 +378,8 @@ class Suite:
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str]
     ) -> None:
+        from ikscheck import reporting
+
         counts = reporting.summary(self.results)
         cells = "".join(f'<span class="ik-{s}">{n} {s}</span> ' for s, n in counts.items())
         prefix.append(f"<style>{STYLE}</style><p><strong>Checks:</strong> {cells}</p>")
