@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 
-# Imported here, before any in-process run: pytester forgets modules a run imported, and a
-# second import of requests inside later runs breaks its cookie-jar type checks.
+# Imported here, before any in-process run: pytester forgets the modules a run imported, so
+# later runs would import them again and hold two copies of a class (two `Version`s that do
+# not compare, two cookie-jar types in requests). Modules of this process are kept.
 import requests  # noqa: F401
 
+import ikscheck.bundle
+import ikscheck.live
+import ikscheck.reporting  # noqa: F401
 import testenv
 from ikscheck.evidence import ENV_NAMES
 

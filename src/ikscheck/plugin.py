@@ -49,7 +49,7 @@ STYLE = (
     ".ik-fail,.ik-error{color:#cf222e;font-weight:bold}.ik-skip{color:#6e7781}"
     ".ik-remediation{font-family:monospace}"
 )
-result_key = pytest.StashKey[Result]()
+blocked_key = pytest.StashKey[tuple[str, ...]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -244,11 +244,15 @@ class Suite:
                     roots.append(result.id)
                 elif result.status is Status.SKIP and result.blocked_by:
                     roots += result.blocked_by
-        if roots:
-            roots = list(dict.fromkeys(roots))
-            item.stash[result_key] = self._result(item, meta, Status.SKIP, "", blocked_by=roots)
-            pytest.skip(f"blocked by {', '.join(roots)}")
+        item.stash[blocked_key] = tuple(dict.fromkeys(roots))
         observation.set("")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> None:
+        # Skipped in the call, not the setup, so that reports show the check, not its setup.
+        roots = pyfuncitem.stash.get(blocked_key, ())
+        if roots:
+            raise Blocked(roots, f"blocked by {', '.join(roots)} (a prerequisite failed)")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -262,11 +266,7 @@ class Suite:
             or (report.when == "setup" and report.passed)
         ):
             return report
-        result = item.stash.get(result_key, None)
-        if result is None:
-            result = self._judge(item, meta, call)
-        else:
-            result.message = f"blocked by {', '.join(result.blocked_by)} (a prerequisite failed)"
+        result = self._judge(item, meta, call)
         result.duration = report.duration
         self.results.append(result)
         # On the item, so that the teardown report, which JUnit reads them from, carries them.
@@ -298,7 +298,9 @@ class Suite:
         if isinstance(exc, AssertionError):
             return self._result(item, meta, Status.FAIL, str(exc).split("\nassert ")[0])
         if isinstance(exc, Blocked):
-            return self._result(item, meta, Status.SKIP, str(exc), blocked_by=[exc.prerequisite])
+            return self._result(
+                item, meta, Status.SKIP, str(exc), blocked_by=list(exc.prerequisites)
+            )
         if isinstance(exc, NotApplicable | pytest.skip.Exception):
             return self._result(item, meta, Status.SKIP, str(getattr(exc, "msg", exc)))
         if isinstance(exc, EvidenceError | ParseError):

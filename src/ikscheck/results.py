@@ -136,9 +136,9 @@ class CheckWarning(Exception):
 class Blocked(Exception):
     """A prerequisite failed: the check is skipped and names it."""
 
-    def __init__(self, prerequisite: str, reason: str) -> None:
+    def __init__(self, prerequisites: tuple[str, ...], reason: str) -> None:
         super().__init__(reason)
-        self.prerequisite = prerequisite
+        self.prerequisites = prerequisites
 
 
 class NotApplicable(Exception):
@@ -164,4 +164,4 @@ def expect(holds: bool, message: str, *, warn: bool = False, fix: str = "") -> N
 
 def blocked(prerequisite: str, reason: str) -> Blocked:
     """Raise this when a prerequisite that only the check can see has failed."""
-    return Blocked(prerequisite, reason)
+    return Blocked((prerequisite,), reason)
