@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import ssl
-import stat
 import subprocess
 import sys
 import tempfile
@@ -234,10 +233,6 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Workstation]:
             server.clear()
             if server.is_running():
                 server.stop()
-
-
-def make_executable(path: Path) -> None:
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
 #: The bundled recordings (recordings/<name>), each recorded from a workstation of its scenario.
