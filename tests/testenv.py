@@ -124,10 +124,21 @@ def _write(path: Path, text: str, mode: int = 0o600) -> None:
     path.chmod(mode)
 
 
+class LoopbackServer(HTTPServer):
+    """pytest-httpserver's server, checking for shutdown every 50 ms rather than 500 ms.
+
+    Every end-to-end test stops one; the default poll made stopping the slowest step.
+    """
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=0.05)
+
+
 def _server(ca: trustme.CA, major: int, minor: int) -> HTTPServer:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server = LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
     git = f"v{major}.{minor}.4+IKS"
     doc = {"major": str(major), "minor": str(minor), "gitVersion": git, "platform": "linux/amd64"}
     server.expect_request("/version").respond_with_json(doc)

@@ -358,5 +358,6 @@ def _reason(text: str) -> str:
     for marker in ("certificate verify failed: ", "Connection refused", "timed out"):
         if marker in text:
             start = text.index(marker)
-            return text[start : start + 120].split("')")[0].split("(_ssl")[0].strip(" :")
+            reason = text[start : start + 120].split("')")[0].split("(_ssl")[0]
+            return reason.rstrip("\"')").strip(" :")
     return text[-160:]
