@@ -15,7 +15,7 @@ def test_kubectl_runs(workstation):
     expect(run.ok, run.problem())
     version = workstation.kubectl_client(strict=False)
     expect(version is not None, f"`{run.command}` printed no version: {run.stdout[:120]!r}")
-    expect(True, f"kubectl {version} at {workstation.kubectl_path}")
+    expect(True, f"kubectl {version.git_version or version} at {workstation.kubectl_path}")
 
 
 def _download(server):
@@ -51,13 +51,7 @@ def test_kubectl_skew(workstation, policy, cluster):
     needs=("KCTL-001",),
 )
 def test_kubectl_on_path(workstation, cluster):
-    context = workstation.context_name(cluster)
-    found = {}
-    for path in workstation.kubectl_paths:
-        run = workstation.kubectl_version_run(path, context)
-        found[path] = (
-            workstation.kubectl_client(path, context).minor_str if run.ok else "(does not run)"
-        )
+    found = workstation.kubectl_minors(cluster)
     winner = workstation.kubectl_path
     listing = ", ".join(f"{path} ({minor})" for path, minor in found.items())
     if len(set(found.values())) <= 1:

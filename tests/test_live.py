@@ -579,6 +579,7 @@ def test_read_reports_text_and_mode(tmp_path: Path) -> None:
             "text": '{"Region": "us-south"}\n',
             "mode": 0o640,
             "error": "",
+            "realpath": os.path.realpath(path),
         },
     }
 

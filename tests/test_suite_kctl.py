@@ -18,13 +18,13 @@ CLIENT_JSON = json.loads(
 )
 
 
-def kubectl_script(minor: int, *, hang_with_context: bool = False) -> str:
+def kubectl_script(minor: int, *, hang_with_context: bool = False, suffix: str = "") -> str:
     """A shell kubectl printing kubectl's real `version --client -o json` for 1.<minor>."""
     doc = dict(CLIENT_JSON)
     doc["clientVersion"] = {
         **doc["clientVersion"],
-        "minor": str(minor),
-        "gitVersion": f"v1.{minor}.2",
+        "minor": str(minor) + ("+" if suffix else ""),
+        "gitVersion": f"v1.{minor}.2{suffix}",
     }
     hang = 'case "$*" in *--context*) exec /bin/sleep 3600;; esac\n' if hang_with_context else ""
     return f"#!/bin/sh\n{hang}/bin/cat <<'EOF'\n{json.dumps(doc, indent=2)}\nEOF\n"
@@ -97,7 +97,7 @@ def test_kctl_001_passes_with_the_version(make_workstation, run_suite) -> None:
     ws = make_workstation()
     found = run_suite(*ws.args).check("KCTL-001")
     assert found["status"] == "pass"
-    assert found["message"] == f"kubectl {ws.kubectl} at {ws.bin / 'kubectl'}"
+    assert found["message"] == f"kubectl {ws.kubectl.git_version} at {ws.bin / 'kubectl'}"
 
 
 def test_kctl_001_fails_without_kubectl_and_blocks_the_rest(make_workstation, run_suite) -> None:
@@ -194,3 +194,51 @@ def test_the_default_cluster_is_the_current_context(make_workstation, run_suite)
     context = f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
     assert run.report["clusters"] == [context]
     assert run.status("KCTL-002", cluster=context) == "pass"
+
+
+def install_dispatcher(ws, root, own_minor: int, builds: tuple[int, ...]) -> None:
+    """The Google Cloud SDK layout: bin/kubectl links to a dispatcher beside kubectl.1.NN builds.
+
+    The dispatcher here cannot ask the server (as with an OIDC token it cannot refresh), so it
+    reports itself, "-dispatcher" and all; the builds are links to the real fixed kubectl.
+    """
+    sdk = root / "google-cloud-sdk" / "bin"
+    sdk.mkdir(parents=True)
+    (sdk / "kubectl").write_text(kubectl_script(own_minor, suffix="-dispatcher"))
+    (sdk / "kubectl").chmod(0o755)
+    fixed, _ = testenv.fixed_kubectl()
+    for minor in builds:
+        (sdk / f"kubectl.1.{minor}").symlink_to(fixed)
+    (ws.bin / "kubectl").unlink()
+    (ws.bin / "kubectl").symlink_to(sdk / "kubectl")
+
+
+def test_kctl_002_judges_the_build_a_dispatcher_runs(make_workstation, run_suite, tmp_path) -> None:
+    ws = make_workstation()
+    minor = ws.kubectl.minor
+    install_dispatcher(ws, tmp_path, own_minor=minor - 1, builds=(minor - 1, minor))
+    run = run_suite(*ws.args)
+    found = run.check("KCTL-002", cluster=testenv.CLUSTER)
+    assert (found["status"], found["message"]) == (
+        "pass",
+        f"kubectl 1.{minor} vs server 1.{minor}: skew 0",
+    )
+    assert run.check("KCTL-001")["message"].startswith(f"kubectl v1.{minor - 1}.2-dispatcher at ")
+    on_path = run.check("KCTL-003", cluster=testenv.CLUSTER)
+    assert (on_path["status"], on_path["message"]) == (
+        "pass",
+        f"1 kubectl on PATH: {ws.bin / 'kubectl'} (1.{minor})",
+    )
+
+
+def test_kctl_002_a_dispatcher_without_a_matching_build_is_judged_itself(
+    make_workstation, run_suite, tmp_path
+) -> None:
+    ws = make_workstation()
+    minor = ws.kubectl.minor
+    install_dispatcher(ws, tmp_path, own_minor=minor - 1, builds=(minor - 1,))
+    found = run_suite(*ws.args).check("KCTL-002", cluster=testenv.CLUSTER)
+    assert (found["status"], found["message"]) == (
+        "warn",
+        f"kubectl 1.{minor - 1} vs server 1.{minor}: skew 1",
+    )

@@ -90,6 +90,7 @@ class FileResult:
     text: str | None = None
     mode: int | None = None
     error: str = ""  # "permission denied", "larger than 1048576 bytes", ...
+    realpath: str = ""  # the path with symbolic links resolved, when it exists
 
 
 @dataclass(frozen=True)

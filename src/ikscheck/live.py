@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -78,7 +78,7 @@ class LiveSource:
         return self._once("which", f"which {name}", lambda: self._which(name))
 
     def read(self, path: str) -> FileResult:
-        return self._once("file", f"file {path}", lambda: self._read(path))
+        return self._once("file", f"file {path}", lambda: self._resolved(self._read(path)))
 
     def run(self, command: Command) -> CommandResult:
         return self._once("command", command.key, lambda: self._run(command))
@@ -148,6 +148,10 @@ class LiveSource:
             if path not in found and os.path.isfile(path) and os.access(path, os.X_OK):
                 found.append(path)
         return tuple(found)
+
+    @staticmethod
+    def _resolved(found: FileResult) -> FileResult:
+        return replace(found, realpath=os.path.realpath(found.path)) if found.exists else found
 
     def _read(self, path: str) -> FileResult:
         try:

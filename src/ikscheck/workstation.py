@@ -266,9 +266,40 @@ class Workstation:
             raise EvidenceError(f"GET {url} answered {type(doc).__name__}, not a version object")
         return versions.parse_version_info(doc)
 
-    def cluster_client(self, cluster: str) -> KubeVersion:
-        """The client version kubectl runs with for ``cluster`` (the dispatched one)."""
-        return self.kubectl_client(context=self.context(cluster).name)
+    def cluster_client(self, cluster: str, path: str | None = None) -> KubeVersion:
+        """The client version ``path`` (default: the kubectl that runs) uses for ``cluster``.
+
+        Asked with the cluster's context, so that a dispatching kubectl (the Google Cloud SDK's)
+        can pick its build from the server. When it still reports itself, because it could not
+        ask the server (an OIDC token it cannot refresh, say), the build it dispatches to is the
+        ``kubectl.<major>.<minor>`` beside it that matches the server, if there is one.
+        """
+        program = path or self.kubectl_path
+        client = self.kubectl_client(program, self.context(cluster).name)
+        if "dispatcher" in client.git_version and program is not None:
+            build = self._dispatched_build(program, self.server_version(cluster))
+            if build is not None:
+                return self.kubectl_client(build)
+        return client
+
+    def kubectl_minors(self, cluster: str) -> dict[str, str]:
+        """Every kubectl on PATH and the major.minor it runs with for ``cluster``."""
+        found = {}
+        for path in self.kubectl_paths:
+            try:
+                found[path] = self.cluster_client(cluster, path).minor_str
+            except (EvidenceError, ParseError):
+                try:  # no context or no server to ask: what it says of itself
+                    found[path] = self.kubectl_client(path).minor_str
+                except (EvidenceError, ParseError):
+                    found[path] = "(does not run)"
+        return found
+
+    def _dispatched_build(self, dispatcher: str, server: KubeVersion) -> str | None:
+        found = self.evidence.read(dispatcher)
+        folder = posixpath.dirname(found.realpath or dispatcher)
+        build = posixpath.join(folder, f"kubectl.{server.major}.{server.minor}")
+        return build if self.evidence.read(build).exists else None
 
     # -- gathering ahead -------------------------------------------------------------------------
 
