@@ -208,13 +208,6 @@ class Workstation:
             raise EvidenceError(f"no kubeconfig context for cluster {cluster}")
         return found
 
-    def context_name(self, cluster: str) -> str | None:
-        """The context for ``cluster``, or None when the kubeconfig cannot tell."""
-        try:
-            return self.context(cluster).name
-        except (EvidenceError, ParseError):
-            return None
-
     def server_minor(self, cluster: str) -> str:
         """The master's major.minor, or a note saying it is unknown."""
         try:
