@@ -1,0 +1,51 @@
+"""Tests for ikscheck.jwts: a trimmed JWT keeps its header and checked claims, not its signature."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ikscheck.jwts import KEEP_CLAIMS, redact_jwt
+from redaction_samples import CANARY_REFRESH, claims_of, read
+
+
+def test_redact_jwt_keeps_header_and_checked_claims() -> None:
+    data = json.loads(read("iam/token-kube-exchange.json"))
+    for field in ("access_token", "id_token"):
+        token = data[field]
+        redacted = redact_jwt(token)
+        assert redacted is not None
+        head, _payload, signature = redacted.split(".")
+        assert head == token.split(".")[0]
+        assert signature == "redacted"
+        before, after = claims_of(token), claims_of(redacted)
+        assert after == {k: v for k, v in before.items() if k in KEEP_CLAIMS}
+        for personal in ("email", "sub", "name", "iam_id", "given_name"):
+            assert personal not in after
+        assert redact_jwt(redacted) == redacted
+
+
+def test_redact_jwt_refresh_token_with_opaque_payload() -> None:
+    redacted = redact_jwt(CANARY_REFRESH)
+    assert redacted == "eyJhbGciOiJydCJ9.e30.redacted"
+    sample = json.loads(read("iam/token-kube-exchange.json"))["refresh_token"]
+    assert redact_jwt(sample) == "eyJhbGciOiJydCJ9.e30.redacted"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "not_supported",
+        "opaque-delegated-refresh-token",
+        "a.b.c",
+        "eyJub3RhbGciOjF9.e30.sig",  # header without "alg"
+        "eyJhbGciOiJydCJ9.e30",  # two parts
+        "eyJhbGciOiJydCJ9.e30.x.y",  # four parts
+        "eyJhbGciOiJydCJ9.e3 0.x",
+        "!!!.###.$$$",
+    ],
+)
+def test_redact_jwt_rejects_non_jwts(value: str) -> None:
+    assert redact_jwt(value) is None
