@@ -2,9 +2,9 @@
 
 import pytest
 
-from ikscheck import plugin
+from ikscheck import pytest_plugin
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    plugin.activate(config)
+    pytest_plugin.activate(config)

@@ -1,6 +1,6 @@
 """CLI: the IBM Cloud CLI is installed, recent enough and targeted."""
 
-from ikscheck.results import check, expect
+from ikscheck.check import check, expect, warn
 
 
 @check(
@@ -10,8 +10,8 @@ from ikscheck.results import check, expect
     remediation="Install the IBM Cloud CLI: https://cloud.ibm.com/docs/cli?topic=cli-install-ibmcloud-cli",
 )
 def test_cli_runs(workstation):
-    run = workstation.ibmcloud("version")
-    expect(run.ok, run.problem() or f"{run.first_line()} ({workstation.ibmcloud_path})")
+    cli = workstation.ibmcloud()
+    expect(not cli.problem, cli.problem or f"{cli.said} ({cli.path})")
 
 
 @check(
@@ -32,6 +32,7 @@ def test_cli_version(workstation, policy):
     "A region and a resource group are targeted",
     severity="medium",
     remediation="ibmcloud target -r <region> -g <resource group>",
+    needs=("CLI-001",),
 )
 def test_cli_target(workstation):
     config = workstation.cli_config()
@@ -41,4 +42,6 @@ def test_cli_target(workstation):
     targeted = (
         f"region {config.region or '(none)'}, resource group {config.resource_group or '(none)'}"
     )
-    expect(bool(config.region), targeted, warn=not config.resource_group)
+    expect(bool(config.region), targeted)
+    if not config.resource_group:
+        warn(targeted)

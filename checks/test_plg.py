@@ -1,35 +1,35 @@
 """PLG: the kubernetes-service and container-registry plug-ins are installed and current."""
 
-from ikscheck.ibmcloud import find_plugin
-from ikscheck.policy import CR_PLUGIN, KS_PLUGIN
-from ikscheck.results import blocked, check, expect
+from ikscheck.check import blocked, check, expect, observe, warn
+from ikscheck.errors import EvidenceError
+from ikscheck.ibmcloud import CR_PLUGIN, KS_PLUGIN
 
-# The Kubernetes Service plug-in is `container-service` with the alias `kubernetes-service`
-# (and `ks`) in current CLIs, and `kubernetes-service` in some releases.
-NAMES = {KS_PLUGIN: (KS_PLUGIN, "container-service"), CR_PLUGIN: (CR_PLUGIN,)}
 INSTALLED_BY = {KS_PLUGIN: "PLG-001", CR_PLUGIN: "PLG-002"}
 
 
-def _installed(workstation, plugin):
-    listed = workstation.plugin_list
-    found = find_plugin(listed.plugins, *NAMES[plugin])
-    if found:
-        aliases = f" (aliases {', '.join(found.aliases)})" if found.aliases else ""
-        return True, f"{found.name} {found.version_text}{aliases}"
-    registered = find_plugin(workstation.registered_plugins(), *NAMES[plugin])
-    hint = " (the plug-in registry lists it: reinstall it)" if registered else ""
-    return False, f"{plugin} is not in `{listed.source}`{hint}"
+def _expect_installed(workstation, name):
+    found = workstation.plugin(name)
+    if found is None:
+        hint = (
+            " (the plug-in registry lists it: reinstall it)"
+            if workstation.registered_plugin(name)
+            else ""
+        )
+        expect(False, f"{name} is not in `{workstation.plugin_list_source}`{hint}")
+    aliases = f" (aliases {', '.join(found.aliases)})" if found.aliases else ""
+    observe(f"{found.name} {found.version_text}{aliases}")
 
 
 @check(
     "PLG-001",
     "The Kubernetes Service plug-in is installed",
     severity="critical",
-    remediation="ibmcloud plugin install container-service",
+    remediation="ibmcloud plugin install container-service "
+    "(the Kubernetes Service plug-in; kubernetes-service and ks are its aliases)",
     needs=("CLI-001",),
 )
 def test_kubernetes_service_installed(workstation):
-    expect(*_installed(workstation, KS_PLUGIN))
+    _expect_installed(workstation, KS_PLUGIN)
 
 
 @check(
@@ -40,13 +40,13 @@ def test_kubernetes_service_installed(workstation):
     needs=("CLI-001",),
 )
 def test_container_registry_installed(workstation):
-    expect(*_installed(workstation, CR_PLUGIN))
+    _expect_installed(workstation, CR_PLUGIN)
 
 
-def _plugin(workstation, plugin):
-    found = find_plugin(workstation.plugin_list.plugins, *NAMES[plugin])
+def _installed(workstation, name):
+    found = workstation.plugin(name)
     if found is None:
-        raise blocked(INSTALLED_BY[plugin], f"{plugin} is not installed")
+        raise blocked(INSTALLED_BY[name], f"{name} is not installed")
     return found
 
 
@@ -58,12 +58,12 @@ def _plugin(workstation, plugin):
     needs=("CLI-001",),
 )
 def test_plugin_minimum_version(workstation, policy, plugin):
-    found = _plugin(workstation, plugin)
+    found = _installed(workstation, plugin)
     minimum = policy.min_plugin_versions[plugin]
     expect(
         found.version is not None and found.version >= minimum,
         f"{found.name} {found.version_text or '(no version)'} (minimum {minimum})",
-        fix=f"ibmcloud plugin update {found.name}",
+        remediation=f"ibmcloud plugin update {found.name}",
     )
 
 
@@ -75,13 +75,24 @@ def test_plugin_minimum_version(workstation, policy, plugin):
     needs=("CLI-001",),
 )
 def test_plugin_update_pending(workstation, plugin):
-    found = _plugin(workstation, plugin)
-    offered = workstation.repo_versions()
-    newest = max((v for n in found.names() for v in (offered or {}).get(n, ())), default=None)
+    found = _installed(workstation, plugin)
+    installed = f"{found.name} {found.version_text}" + (
+        f" ({found.status})" if found.status else ""
+    )
+    flagged = found.status.lower() == "update available"
+    update = f"ibmcloud plugin update {found.name}"
+    try:
+        newest = workstation.newest_offered(found)
+    except EvidenceError as exc:
+        if flagged:
+            warn(f"{installed}; the plug-in repository could not be asked", remediation=update)
+        raise EvidenceError(
+            f"{installed}; cannot tell whether an update is pending: {exc}"
+        ) from None
     newer = newest is not None and found.version is not None and newest > found.version
-    pending = found.status.lower() == "update available" or newer
-    latest = f", repository has {newest}" if newest else ""
-    latest = latest if offered is not None else ", the plug-in repository could not be asked"
-    status = f" ({found.status})" if found.status else ""
-    observed = f"{found.name} {found.version_text}{status}{latest}"
-    expect(True, observed, warn=pending, fix=f"ibmcloud plugin update {found.name}")
+    observed = f"{installed}, repository has {newest}" if newest else installed
+    if not newest and not flagged:
+        observed += ", not in the repository"
+    if flagged or newer:
+        warn(observed, remediation=update)
+    observe(observed)

@@ -17,9 +17,13 @@ import requests  # noqa: F401
 
 import ikscheck.bundle
 import ikscheck.live
-import ikscheck.reporting  # noqa: F401
+import ikscheck.reporting
+import ikscheck.session  # noqa: F401
 import testenv
 from ikscheck.evidence import ENV_NAMES
+
+# pytester for the end-to-end runs: loaded here, so that it never reaches a user's run.
+pytest_plugins = ["pytester"]
 
 CHECKS = str(testenv.REPO / "checks")
 # What the engine reads of the environment, less HOME (each workstation sets its own).

@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 
 import testenv
-from ikscheck.bundle import ReplaySource, read_manifest, write_bundle
+from ikscheck.bundle import read_manifest, write_bundle
 from ikscheck.errors import EvidenceError, UsageError
 from ikscheck.evidence import Command, Settings
+from ikscheck.replay import ReplaySource
 
 HEALTHY = testenv.REPO / "recordings" / "healthy"
 BUNDLE_SCHEMA = json.loads((testenv.REPO / "schemas" / "bundle.schema.json").read_text())
@@ -65,13 +66,34 @@ def test_evidence_missing_from_the_bundle_is_an_error_naming_it(run_suite, tmp_p
     assert found["message"].startswith("the bundle has no recording of GET https://127.0.0.1:")
 
 
+EMPTY = {
+    "schema_version": "1",
+    "tool": {"name": "ikscheck", "version": "0"},
+    "recorded_at": "2026-11-20T09:00:00Z",
+    "settings": {"clusters": []},
+    "evidence": [],
+}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (None, "no bundle at"),
         ("{not json", "manifest.json is not valid JSON"),
         ('{"schema_version": "9"}', "bundle schema version '9' is not supported"),
-        ('{"schema_version": "1", "recorded_at": "x"}', "recorded_at is missing or not"),
+        ('{"schema_version": "1", "recorded_at": "x"}', "is malformed: $: 'tool' is a required"),
+        (
+            json.dumps({**EMPTY, "recorded_at": "x"}),
+            "is malformed: $.recorded_at: 'x' does not match",
+        ),
+        (
+            json.dumps({**EMPTY, "evidence": [{"key": "file /x", "kind": "file", "data": {}}]}),
+            "is malformed: $.evidence[0].data: 'path' is a required property",
+        ),
+        (
+            json.dumps({**EMPTY, "evidence": [{"key": "x", "kind": "files", "data": 1}]}),
+            "is malformed: $.evidence[0].kind: 'files' is not one of",
+        ),
         ("tar:garbage", "is not a readable bundle: not a gzip file"),
         ("empty-folder", "is not a bundle: it has no manifest.json"),
     ],
@@ -103,26 +125,22 @@ def test_record_and_replay_together_is_a_usage_error(run_suite, tmp_path: Path) 
 
 def test_replay_source_reads_what_write_bundle_wrote(tmp_path: Path) -> None:
     command = Command("/bin/kubectl", ("version",))
-    records = [
-        {
-            "key": command.key,
-            "kind": "command",
-            "data": {
-                "command": "kubectl version",
-                "returncode": 0,
-                "stdout": "{}",
-                "stderr": "",
-                "duration": 0.1,
-                "error": "",
-            },
+    records = {
+        command.key: {
+            "command": "kubectl version",
+            "returncode": 0,
+            "stdout": "{}",
+            "stderr": "",
+            "duration": 0.1,
+            "error": "",
         },
-        {"key": "env HOME", "kind": "env", "data": "/home/jane"},
-    ]
+        "env HOME": "/home/jane",
+    }
     from datetime import UTC, datetime
 
     at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     write_bundle(tmp_path / "b", records, Settings(clusters=("c1",)), at)
-    source = ReplaySource(tmp_path / "b")
+    source = ReplaySource.from_bundle(tmp_path / "b")
     assert source.run(command).stdout == "{}"
     assert source.env("HOME") == "/home/jane"
     assert source.settings.clusters == ("c1",)
@@ -130,4 +148,4 @@ def test_replay_source_reads_what_write_bundle_wrote(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match="no recording of `/bin/kubectl help`"):
         source.run(Command("/bin/kubectl", ("help",)))
     with pytest.raises(UsageError):
-        ReplaySource(tmp_path / "missing")
+        ReplaySource.from_bundle(tmp_path / "missing")

@@ -10,7 +10,6 @@ from packaging.version import Version
 
 from ikscheck.errors import ParseError
 from ikscheck.ibmcloud import (
-    ANSI_RE,
     CliConfig,
     Plugin,
     config_dir,
@@ -22,7 +21,6 @@ from ikscheck.ibmcloud import (
     parse_plugin_list_table,
     parse_plugins_config,
     parse_repo_plugins,
-    strip_ansi,
 )
 
 DATA = Path(__file__).parent / "data" / "formats" / "ibmcloud"
@@ -36,20 +34,6 @@ def sample(name: str) -> str:
 
 def summary(plugins: list[Plugin]) -> list[tuple[str, tuple[str, ...], str, str]]:
     return [(p.name, p.aliases, p.version_text, p.status) for p in plugins]
-
-
-# --- strip_ansi ---------------------------------------------------------------------------------
-
-
-def test_strip_ansi_removes_colour_bold_and_osc_sequences() -> None:
-    text = f"{BOLD}OK{RESET} {GREEN}done{RESET}\x1b]0;title\x07 \x1b[38;5;208mx\x1b[K"
-    assert strip_ansi(text) == "OK done x"
-    assert ANSI_RE.search(strip_ansi(text)) is None
-
-
-def test_strip_ansi_leaves_plain_text_alone() -> None:
-    text = 'Plugin Name   Version\n[{"Name": "ks[x]"}]\r\n'
-    assert strip_ansi(text) == text
 
 
 # --- parse_cli_version --------------------------------------------------------------------------

@@ -23,15 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 import trustme
 import yaml
 from pytest_httpserver import HTTPServer
 
 from ikscheck.errors import EvidenceError
-from ikscheck.evidence import Command, Settings, http_key
-from ikscheck.live import MAX_FILE_BYTES, LiveSource, classify
+from ikscheck.evidence import Command, Settings, http_key, kind_of
+from ikscheck.live import MAX_FILE_BYTES, LiveSource
 from ikscheck.policy import Policy
+from ikscheck.recording import Recorder
 from ikscheck.redact import fingerprint
 
 API_KEY = "CANARY-apikey-0123456789abcdefghij"
@@ -66,13 +66,22 @@ def live(
     env: dict[str, str] | None = None,
     settings: Settings | None = None,
     **policy: float,
-) -> LiveSource:
+) -> Recorder:
+    """A live source, wrapped in a recorder so that tests see what it handed out."""
     chosen = {"command_timeout": 1.0, "http_timeout": 2.0, **policy}
-    return LiveSource(
-        settings or Settings(),
-        Policy(**chosen),  # type: ignore[arg-type]
-        environ=environ(tmp_path) if env is None else env,
+    return Recorder(
+        LiveSource(
+            settings or Settings(),
+            Policy(**chosen),  # type: ignore[arg-type]
+            environ=environ(tmp_path) if env is None else env,
+        )
     )
+
+
+def records(source: Recorder) -> list[dict[str, object]]:
+    """What the recorder kept, as a bundle lists it."""
+    found = source.records()
+    return [{"key": k, "kind": kind_of(k), "data": v} for k, v in found.items()]
 
 
 def wait_for(predicate: Callable[[], bool], tries: int = 100, step: float = 0.05) -> bool:
@@ -127,7 +136,7 @@ def test_run_captures_stdout_stderr_and_returncode(tmp_path: Path) -> None:
     assert not result.ok
     assert result.command == "tool one two"
     assert result.problem() == "`tool one two` exited with status 7: err two"
-    [record] = source.records()
+    [record] = records(source)
     assert record["key"] == command.key
     assert record["kind"] == "command"
     assert record["data"]["returncode"] == 7
@@ -283,7 +292,7 @@ def test_concurrent_runs_of_one_command_execute_it_once(tmp_path: Path) -> None:
     assert results[0] is results[1]
     assert results[0].ok  # type: ignore[attr-defined]
     assert results[0].stdout.startswith("done ")  # type: ignore[attr-defined]
-    assert [r["key"] for r in source.records()] == [command.key]
+    assert [r["key"] for r in records(source)] == [command.key]
     # Asked again later: still the one execution.
     assert source.run(command) is results[0]
     assert counter.read_text() == "run\n"
@@ -296,7 +305,7 @@ def test_commands_differing_in_args_or_context_are_separate_pieces(tmp_path: Pat
     for command in (Command("tool", ("a",)), Command("tool", ("b",)), Command("tool", ("a",), "c")):
         assert source.run(command).ok
     assert counter.read_text().splitlines() == ["a", "b", "a --context c"]
-    assert len(source.records()) == 3
+    assert len(records(source)) == 3
 
 
 def test_prefetch_runs_independent_commands_concurrently(tmp_path: Path) -> None:
@@ -315,7 +324,7 @@ def test_prefetch_runs_independent_commands_concurrently(tmp_path: Path) -> None
     source = live(tmp_path, command_timeout=5.0)
     first, second = Command("a"), Command("b")
     source.prefetch([first, second], [])
-    assert {r["key"] for r in source.records()} == {first.key, second.key}
+    assert (tmp_path / "a.marker").exists() and (tmp_path / "b.marker").exists()
     a, b = source.run(first), source.run(second)  # from what prefetch gathered
     assert (a.error, a.returncode, a.stdout) == ("", 0, "met b.marker\n")
     assert (b.error, b.returncode, b.stdout) == ("", 0, "met a.marker\n")
@@ -487,7 +496,7 @@ def test_command_output_is_redacted(tmp_path: Path) -> None:
     assert API_KEY not in result.stdout + result.stderr
     assert f"using api key {fingerprint(API_KEY)}" in result.stdout
     assert result.stderr == fingerprint(API_KEY) + "\n"
-    recorded = json.dumps(source.records())
+    recorded = json.dumps(records(source))
     assert API_KEY not in recorded
     assert SIGNATURE not in recorded
 
@@ -501,7 +510,7 @@ def test_env_returns_a_fingerprint_of_the_api_key(tmp_path: Path) -> None:
     assert source.env("HOME") == env["HOME"]
     assert source.env("HTTPS_PROXY") == "http://127.0.0.1:3128"
     assert source.env("KUBECONFIG") is None
-    assert API_KEY not in json.dumps(source.records())
+    assert API_KEY not in json.dumps(records(source))
 
 
 def test_env_refuses_names_it_does_not_know(tmp_path: Path) -> None:
@@ -510,7 +519,7 @@ def test_env_refuses_names_it_does_not_know(tmp_path: Path) -> None:
         source.env("PATH")
     with pytest.raises(EvidenceError):  # the failure is remembered, not retried
         source.env("PATH")
-    assert source.records() == []
+    assert records(source) == []
 
 
 def test_read_redacts_a_kubeconfig_id_token(tmp_path: Path) -> None:
@@ -568,7 +577,7 @@ def test_read_reports_text_and_mode(tmp_path: Path) -> None:
     assert (result.exists, result.is_dir, result.error) == (True, False, "")
     assert result.text == '{"Region": "us-south"}\n'
     assert result.mode == 0o640
-    [record] = source.records()
+    [record] = records(source)
     assert record == {
         "key": f"file {path}",
         "kind": "file",
@@ -643,7 +652,7 @@ def test_which_lists_executables_in_path_order(tmp_path: Path) -> None:
     source = live(tmp_path, env)
     assert source.which("kubectl") == (str(second / "kubectl"), str(fourth / "kubectl"))
     assert source.which("ibmcloud") == ()
-    assert [r["key"] for r in source.records()] == ["which kubectl", "which ibmcloud"]
+    assert [r["key"] for r in records(source)] == ["which kubectl", "which ibmcloud"]
 
 
 # -- get() -------------------------------------------------------------------------------------
@@ -682,7 +691,7 @@ def test_get_returns_status_body_and_headers(
     assert json.loads(result.body) == {"gitVersion": "v1.30.4+IKS"}
     assert result.headers["X-Served-By"] == "loopback"
     assert result.headers["Content-Type"] == "application/json"
-    [record] = source.records()
+    [record] = records(source)
     key = http_key(url, ca.cert_pem.bytes())
     assert (record["key"], record["kind"], record["data"]["status"]) == (key, "http", 200)
     # Asked again: the one exchange is reused.
@@ -823,38 +832,4 @@ def test_get_of_a_body_that_breaks_off_is_an_http_result(
     assert result.error
     assert result.stage == (stage or result.stage)
     assert result.stage  # some stage is named
-    assert [r["key"] for r in source.records()] == [http_key(url, ca.cert_pem.bytes())]
-
-
-# -- classify(): the stage of a failure --------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("exc", "stage", "start"),
-    [
-        (
-            requests.exceptions.ConnectionError(
-                "HTTPSConnectionPool(host='x.invalid', port=443): Failed to resolve 'x.invalid' "
-                "([Errno -2] Name or service not known)"
-            ),
-            "dns",
-            "DNS lookup failed: ",
-        ),
-        (
-            requests.exceptions.SSLError(
-                "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
-                "certificate (_ssl.c:1006)')"
-            ),
-            "tls",
-            "TLS verification failed: certificate verify failed: self-signed certificate",
-        ),
-        (requests.exceptions.ConnectTimeout("connect timed out"), "timeout", "timed out: "),
-        (requests.exceptions.TooManyRedirects("too many"), "http", "too many"),
-    ],
-)
-def test_classify_names_the_stage(
-    exc: requests.exceptions.RequestException, stage: str, start: str
-) -> None:
-    found, message = classify(exc)
-    assert found == stage
-    assert message.startswith(start)
+    assert [r["key"] for r in records(source)] == [http_key(url, ca.cert_pem.bytes())]

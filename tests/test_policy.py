@@ -8,7 +8,8 @@ import pytest
 from packaging.version import Version
 
 from ikscheck.errors import UsageError
-from ikscheck.policy import CR_PLUGIN, KS_PLUGIN, Policy, from_table, load_policy
+from ikscheck.ibmcloud import CR_PLUGIN, KS_PLUGIN
+from ikscheck.policy import Policy, from_table, load_policy
 
 
 def test_defaults() -> None:

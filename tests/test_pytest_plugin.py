@@ -7,10 +7,11 @@ import json
 import pytest
 
 CONFTEST = (
-    "import pytest\nfrom ikscheck import plugin\n\n"
-    "@pytest.hookimpl(tryfirst=True)\ndef pytest_configure(config):\n    plugin.activate(config)\n"
+    "import pytest\nfrom ikscheck import pytest_plugin\n\n"
+    "@pytest.hookimpl(tryfirst=True)\ndef pytest_configure(config):\n"
+    "    pytest_plugin.activate(config)\n"
 )
-HEADER = "from ikscheck.results import blocked, check, expect\n\n"
+HEADER = "from ikscheck.check import blocked, check, expect, observe, warn\n\n"
 
 
 def suite(pytester: pytest.Pytester, body: str, *args: str) -> pytest.RunResult:
@@ -70,11 +71,11 @@ def test_statuses_follow_the_outcome(pytester: pytest.Pytester) -> None:
     body = f"""
 @check("ABC-001", "passes", {META})
 def test_pass():
-    expect(True, "observed 1")
+    observe("observed 1")
 
 @check("ABC-002", "warns", {META})
 def test_warn():
-    expect(True, "observed 2", warn=True)
+    warn("observed 2")
 
 @check("ABC-003", "fails", {META})
 def test_fail():

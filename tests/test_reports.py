@@ -61,7 +61,7 @@ def test_junit_carries_the_check_id_of_every_case(run_suite, pytester) -> None:
     ids = []
     for case in cases:
         properties = {p.get("name"): p.get("value") for p in case.iter("property")}
-        ids.append(properties["check_id"])
+        ids.append(properties["id"])
         assert properties["status"] == "pass"
     assert sorted(ids) == sorted(c["id"] for c in run.report["checks"])
 

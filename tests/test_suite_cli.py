@@ -220,10 +220,12 @@ def test_cli_003_errors_on_a_config_that_is_not_json(make_workstation, run_suite
     assert found["message"].startswith(f"{config}: ibmcloud config.json is not valid JSON: ")
 
 
-def test_cli_003_does_not_need_the_cli(make_workstation, run_suite) -> None:
+def test_cli_003_is_blocked_without_the_cli(make_workstation, run_suite) -> None:
+    # One root cause, one failure: no "run `ibmcloud target`" for a CLI that is not there.
     ws = make_workstation(cli=None)
     found = run_suite(*ws.args).check("CLI-003")
-    assert (found["status"], found["blocked_by"]) == ("pass", [])
+    assert (found["status"], found["blocked_by"]) == ("skip", ["CLI-001"])
+    assert found["remediation"] == ""
 
 
 # -- the whole report --------------------------------------------------------------------------

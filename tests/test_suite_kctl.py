@@ -179,7 +179,7 @@ def test_several_clusters_are_checked_each(make_workstation, run_suite, tmp_path
     run = run_suite(
         "--cluster", testenv.CLUSTER, "--cluster", testenv.CLUSTER_ID, "--record", str(bundle)
     )
-    assert run.report["clusters"] == sorted([testenv.CLUSTER, testenv.CLUSTER_ID])
+    assert run.report["clusters"] == [testenv.CLUSTER, testenv.CLUSTER_ID]  # as given
     for cluster in (testenv.CLUSTER, testenv.CLUSTER_ID):
         assert run.status("KCTL-002", cluster=cluster) == "pass"
     # Both name the same context: its kubectl run and /version call were gathered once.
@@ -188,12 +188,16 @@ def test_several_clusters_are_checked_each(make_workstation, run_suite, tmp_path
     assert len([k for k in keys if '"context": "mycluster/' in k]) == 1
 
 
-def test_the_default_cluster_is_the_current_context(make_workstation, run_suite) -> None:
+def test_the_default_cluster_is_the_current_contexts_cluster(make_workstation, run_suite) -> None:
+    # The current context is `mycluster/<id>`: results name the cluster, not "current-context".
     make_workstation()
     run = run_suite()
-    context = f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
-    assert run.report["clusters"] == [context]
-    assert run.status("KCTL-002", cluster=context) == "pass"
+    assert run.report["clusters"] == [testenv.CLUSTER]
+    assert run.status("KCTL-002", cluster=testenv.CLUSTER) == "pass"
+    assert run.report["environment"]["clusters"][0]["context"] == (
+        f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
+    )
+    assert run.check("KCTL-002")["nodeid"].endswith("test_kubectl_skew[mycluster]")
 
 
 def install_dispatcher(ws, root, own_minor: int, builds: tuple[int, ...]) -> None:

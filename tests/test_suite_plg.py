@@ -81,7 +81,13 @@ def test_plg_001_passes_for_either_name(make_workstation, run_suite, plugin, lis
 @pytest.mark.parametrize(
     ("check_id", "plugins", "missing", "remediation"),
     [
-        ("PLG-001", (cr(),), KS, "ibmcloud plugin install container-service"),
+        (
+            "PLG-001",
+            (cr(),),
+            KS,
+            "ibmcloud plugin install container-service "
+            "(the Kubernetes Service plug-in; kubernetes-service and ks are its aliases)",
+        ),
         ("PLG-002", (ks(),), CR, "ibmcloud plugin install container-registry"),
     ],
 )
@@ -226,7 +232,7 @@ def test_plg_003_004_are_blocked_by_a_missing_plugin(
 @pytest.mark.parametrize(
     ("status", "repo", "verdict", "message"),
     [
-        ("", [], "pass", "container-service 1.0.672"),
+        ("", [], "pass", "container-service 1.0.672, not in the repository"),
         ("", ["1.0.672"], "pass", "container-service 1.0.672, repository has 1.0.672"),
         ("", ["1.0.99", "0.3.23"], "pass", "container-service 1.0.672, repository has 1.0.99"),
         ("Update Available", [], "warn", "container-service 1.0.672 (Update Available)"),

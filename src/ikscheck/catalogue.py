@@ -10,7 +10,8 @@ import re
 import sys
 from pathlib import Path
 
-from ikscheck.results import CheckMeta, meta_of
+from ikscheck.check import CheckMeta, fill, meta_of
+from ikscheck.policy import Policy
 
 CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
 
@@ -37,10 +38,12 @@ def render(metas: list[CheckMeta]) -> str:
         "| ID | title | severity | needs | remediation |",
         "| --- | --- | --- | --- | --- |",
     ]
+    words = Policy().words()  # titles as the default policy words them
     for meta in metas:
         needs = ", ".join(meta.needs) or "-"
+        title = fill(meta.title, words)
         fix = re.sub(r"\{(\w+)\}", r"<\1>", meta.remediation).replace("|", "\\|")
-        lines.append(f"| {meta.id} | {meta.title} | {meta.severity} | {needs} | {fix} |")
+        lines.append(f"| {meta.id} | {title} | {meta.severity} | {needs} | {fix} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""Exceptions the engine raises; the plugin turns them into check statuses."""
+"""Exceptions the engine raises; the session turns them into check statuses."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ class ParseError(ValueError):
 class EvidenceError(Exception):
     """Evidence a check needs could not be gathered or is missing from a bundle.
 
-    A check that meets it reports ``error`` with this message.
+    A check that meets it reports ``error`` with this message, and with ``remediation`` when
+    the engine knows what would let it gather the evidence (a kubeconfig to download, say).
     """
+
+    def __init__(self, message: str, remediation: str = "") -> None:
+        super().__init__(message)
+        self.remediation = remediation
 
 
 class UsageError(Exception):

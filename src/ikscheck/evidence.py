@@ -1,8 +1,9 @@
 """Evidence: the raw observations checks are judged on, and the one interface to get them.
 
 Two sources implement :class:`Evidence`: :class:`ikscheck.live.LiveSource` gathers from this
-machine, :class:`ikscheck.bundle.ReplaySource` reads a recorded bundle. Every request has a
-stable key, so a recording made by one is found again by the other.
+machine, :class:`ikscheck.replay.ReplaySource` reads recorded evidence; a
+:class:`ikscheck.recording.Recorder` wraps either and keeps what passes through. Every request
+has a stable key, built here and nowhere else, so a recording made by one is found by the other.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from ikscheck.ansi import printable
 
 #: Environment variables the engine reads; nothing else of the environment is consulted or recorded.
 ENV_NAMES = (
@@ -42,7 +44,7 @@ class Command:
 
     @property
     def key(self) -> str:
-        return "command " + json.dumps([self.program, *self.args, {"context": self.context}])
+        return command_key(self)
 
     def __str__(self) -> str:
         context = ("--context", self.context) if self.context is not None else ()
@@ -107,6 +109,14 @@ class HttpResult:
 
 
 @dataclass(frozen=True)
+class Platform:
+    """The machine's OS and architecture, named as Go and kubectl's download URLs name them."""
+
+    os: str  # linux, darwin, windows
+    arch: str  # amd64, arm64, s390x, ppc64le
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where to look, as given on the command line (replay takes them from the bundle)."""
 
@@ -156,17 +166,51 @@ class Evidence(Protocol):
     def now(self) -> datetime:
         """The instant times are evaluated at."""
 
+    def platform(self) -> Platform:
+        """The OS and architecture of the machine under check."""
+
     def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
         """Gather independent pieces concurrently ahead of the checks (a no-op in replay)."""
 
 
-_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+Kind = Literal["env", "which", "file", "command", "http", "platform"]
+KINDS: tuple[Kind, ...] = ("env", "which", "file", "command", "http", "platform")
+PLATFORM_KEY = "platform"
 
 
-def printable(text: str) -> str:
-    """``text`` without terminal colour codes and control characters, for messages."""
-    return _CONTROL_RE.sub("", _ANSI_RE.sub("", text))
+def env_key(name: str) -> str:
+    """The key of an environment variable's value."""
+    return f"env {name}"
+
+
+def which_key(name: str) -> str:
+    """The key of a PATH lookup of every executable called ``name``."""
+    return f"which {name}"
+
+
+def file_key(path: str) -> str:
+    """The key of a file read."""
+    return f"file {path}"
+
+
+def command_key(command: Command) -> str:
+    """The key of a command run: its program, arguments and kubeconfig context."""
+    return "command " + json.dumps([command.program, *command.args, {"context": command.context}])
+
+
+def kind_of(key: str) -> Kind:
+    """The kind of evidence ``key`` names.
+
+    >>> kind_of("file /home/jane/.kube/config"), kind_of("GET https://h/version")
+    ('file', 'http')
+    """
+    head = key.partition(" ")[0]
+    if head == "GET":
+        return "http"
+    for kind in KINDS:
+        if head == kind:
+            return kind
+    raise ValueError(f"not an evidence key: {key!r}")
 
 
 def http_key(url: str, ca_pem: bytes | None) -> str:
@@ -191,6 +235,8 @@ def describe(key: str) -> str:
         context = parts[-1].get("context") if parts and isinstance(parts[-1], dict) else None
         shown = " ".join(str(p) for p in parts if isinstance(p, str))
         return f"`{shown}`" + (f" for context {context}" if context else "")
+    if key == PLATFORM_KEY:
+        return "the machine's OS and architecture"
     kind, _, rest = key.partition(" ")
     return {
         "file": "the file ",

@@ -16,10 +16,13 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from ikscheck.ansi import strip_ansi
 from ikscheck.errors import ParseError
 
 __all__ = [
-    "ANSI_RE",
+    "CR_PLUGIN",
+    "KS_PLUGIN",
+    "PLUGIN_NAMES",
     "CliConfig",
     "Plugin",
     "config_dir",
@@ -31,19 +34,17 @@ __all__ = [
     "parse_plugin_list_table",
     "parse_plugins_config",
     "parse_repo_plugins",
-    "strip_ansi",
 ]
 
-# ibmcloud colours its output when it thinks it talks to a terminal (and sometimes when it does
-# not), even around --output json, so every parser of command output strips these first.
-ANSI_RE = re.compile(
-    r"""
-    \x1b\[[0-?]*[ -/]*[@-~]             # CSI: colours, bold, cursor movement
-    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)  # OSC: window titles, hyperlinks
-    | \x1b[@-_]                         # the remaining two-byte escapes
-    """,
-    re.VERBOSE,
-)
+KS_PLUGIN = "kubernetes-service"
+CR_PLUGIN = "container-registry"
+#: The names a plug-in is found by. The Kubernetes Service plug-in is one plug-in under several
+#: names: `container-service` with the aliases `kubernetes-service` and `ks` in current CLIs, and
+#: `kubernetes-service` itself in some releases.
+PLUGIN_NAMES: dict[str, tuple[str, ...]] = {
+    KS_PLUGIN: (KS_PLUGIN, "container-service", "ks"),
+    CR_PLUGIN: (CR_PLUGIN,),
+}
 
 # Anchored at a line start so that a notice mentioning a version (update hints, warnings) cannot
 # be mistaken for the CLI's own version line. The build suffix (+hash-timestamp) is left out on
@@ -63,11 +64,6 @@ _PLUGIN_LIST_JSON = "`ibmcloud plugin list --output json` output"
 _PLUGINS_CONFIG = "plug-in registry (plugins/config.json)"
 _REPO_PLUGINS = "`ibmcloud plugin repo-plugins --output json` output"
 _CLI_CONFIG = "ibmcloud config.json"
-
-
-def strip_ansi(text: str) -> str:
-    """Return ``text`` without ANSI colour and other terminal escape sequences."""
-    return ANSI_RE.sub("", text)
 
 
 def _parse_version(text: str) -> Version | None:

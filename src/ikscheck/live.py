@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -25,22 +27,26 @@ from ikscheck.evidence import (
     CommandResult,
     FileResult,
     HttpResult,
+    Platform,
     Settings,
     describe,
+    env_key,
+    file_key,
     http_key,
+    which_key,
 )
 from ikscheck.kubeconfig import kubeconfig_paths, resolve_path
 from ikscheck.policy import Policy
 from ikscheck.redact import Redactor
-
-if TYPE_CHECKING:
-    import requests
+from ikscheck.transport import HttpTransport
 
 T = TypeVar("T")
 
 MAX_FILE_BYTES = 1 << 20
-MAX_BODY_BYTES = 1 << 20
 SECRET_ENV = frozenset({"IBMCLOUD_API_KEY"})
+# Python's names for machines, as Go names them (kubectl's download URLs use Go's).
+_GO_OS = {"win32": "windows", "cygwin": "windows"}
+_GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # kubeconfig fields that hold file paths kubectl resolves against the file's own directory.
 _PATH_FIELDS = {
     "clusters": ("cluster", ("certificate-authority",)),
@@ -54,7 +60,11 @@ class LiveSource:
     mode = "live"
 
     def __init__(
-        self, settings: Settings, policy: Policy, environ: dict[str, str] | None = None
+        self,
+        settings: Settings,
+        policy: Policy,
+        environ: dict[str, str] | None = None,
+        transport: HttpTransport | None = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -65,29 +75,31 @@ class LiveSource:
                 self._redactor.add_secret(self._environ[name])
         self._lock = threading.Lock()
         self._futures: dict[str, Future[Any]] = {}
-        self._records: dict[str, tuple[str, Any]] = {}
-        self._session: requests.Session | None = None
-        self._started = datetime.now(UTC)
+        self.transport = transport or HttpTransport(policy.http_timeout)
 
     # -- the Evidence interface -------------------------------------------------------------
 
     def env(self, name: str) -> str | None:
-        return self._once("env", f"env {name}", lambda: self._env(name))
+        return self._once(env_key(name), lambda: self._env(name))
 
     def which(self, name: str) -> tuple[str, ...]:
-        return self._once("which", f"which {name}", lambda: self._which(name))
+        return self._once(which_key(name), lambda: self._which(name))
 
     def read(self, path: str) -> FileResult:
-        return self._once("file", f"file {path}", lambda: self._resolved(self._read(path)))
+        return self._once(file_key(path), lambda: self._resolved(self._read(path)))
 
     def run(self, command: Command) -> CommandResult:
-        return self._once("command", command.key, lambda: self._run(command))
+        return self._once(command.key, lambda: self._run(command))
 
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
-        return self._once("http", http_key(url, ca_pem), lambda: self._get(url, ca_pem))
+        return self._once(http_key(url, ca_pem), lambda: self._get(url, ca_pem))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def platform(self) -> Platform:
+        machine = platform.machine().lower()
+        return Platform(_GO_OS.get(sys.platform, sys.platform), _GO_ARCH.get(machine, machine))
 
     def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
         jobs: list[Callable[[], object]] = [lambda c=c: self.run(c) for c in commands]  # type: ignore[misc]
@@ -97,19 +109,9 @@ class LiveSource:
                 with contextlib.suppress(EvidenceError):
                     future.result()  # a failure is the check's to report when it asks
 
-    def records(self) -> list[dict[str, Any]]:
-        """Everything gathered so far, for a bundle (already free of secrets)."""
-        with self._lock:
-            items = list(self._records.items())
-        return [{"key": key, "kind": kind, "data": data} for key, (kind, data) in items]
-
-    @property
-    def started(self) -> datetime:
-        return self._started
-
     # -- the work ------------------------------------------------------------------------------
 
-    def _once(self, kind: str, key: str, gather: Callable[[], T]) -> T:
+    def _once(self, key: str, gather: Callable[[], T]) -> T:
         """Gather ``key`` once per session, even when several threads ask at the same time."""
         with self._lock:
             future = self._futures.get(key)
@@ -125,9 +127,6 @@ class LiveSource:
                 )
                 future.set_exception(error)
                 raise error from exc
-            with self._lock:
-                recorded = asdict(result) if is_dataclass(result) else result  # type: ignore[arg-type]
-                self._records[key] = (kind, recorded)
             future.set_result(result)
         return future.result()  # type: ignore[no-any-return]
 
@@ -280,36 +279,11 @@ class LiveSource:
         return os.pathsep.join(copies) or os.path.join(scratch, "empty")
 
     def _get(self, url: str, ca_pem: bytes | None) -> HttpResult:
-        # Imported here: replay runs never pay for them.
-        import requests
-        import urllib3
-
-        if self._session is None:
-            self._session = requests.Session()
-        timeout = self.policy.http_timeout
-        began = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="ikscheck-") as scratch:
-            verify: bool | str = True
-            if ca_pem is not None:
-                verify = os.path.join(scratch, "ca.pem")
-                with open(verify, "wb") as handle:
-                    handle.write(ca_pem)
-            try:
-                # verify= per request: REQUESTS_CA_BUNDLE would override a Session's verify.
-                response = self._session.get(
-                    url, verify=verify, timeout=timeout, allow_redirects=False, stream=True
-                )
-                body = response.raw.read(MAX_BODY_BYTES, decode_content=True)
-                response.close()
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-                stage, error = classify(exc)
-                return HttpResult(url, duration=time.monotonic() - began, stage=stage, error=error)
-        return HttpResult(
-            url,
-            status=response.status_code,
-            headers=self._redactor.redact_headers(dict(response.headers)),
-            body=self._redactor.redact_text(body.decode("utf-8", errors="replace")),
-            duration=time.monotonic() - began,
+        answer = self.transport.get(url, ca_pem)
+        return replace(
+            answer,
+            headers=self._redactor.redact_headers(answer.headers),
+            body=self._redactor.redact_text(answer.body),
         )
 
 
@@ -329,39 +303,3 @@ def _absolutise(doc: dict[str, Any], source: str) -> None:
         plugin = user.get("exec") if isinstance(user, dict) else None
         if isinstance(plugin, dict) and "/" in str(plugin.get("command", "")):
             plugin["command"] = resolve_path(source, str(plugin["command"]))
-
-
-def classify(exc: Exception) -> tuple[str, str]:
-    """The stage an HTTP request broke at (dns, connect, tls, timeout, http) and a clear line."""
-    import requests
-    import urllib3
-
-    text = str(exc)
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
-        return "timeout", f"timed out reading the response: {_reason(text)}"
-    if isinstance(exc, urllib3.exceptions.HTTPError):
-        return "http", f"the response broke off: {_reason(text)}"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "tls", f"TLS verification failed: {_reason(text)}"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "timeout", f"timed out: {_reason(text)}"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        lowered = text.lower()
-        if (
-            "name or service not known" in lowered
-            or "nodename nor servname" in lowered
-            or ("failed to resolve" in lowered or "temporary failure in name resolution" in lowered)
-        ):
-            return "dns", f"DNS lookup failed: {_reason(text)}"
-        return "connect", f"connection failed: {_reason(text)}"
-    return "http", _reason(text)
-
-
-def _reason(text: str) -> str:
-    """The innermost reason of a urllib3 error chain, without the long wrapper text."""
-    for marker in ("certificate verify failed: ", "Connection refused", "timed out"):
-        if marker in text:
-            start = text.index(marker)
-            reason = text[start : start + 120].split("')")[0].split("(_ssl")[0]
-            return reason.rstrip("\"')").strip(" :")
-    return text[-160:]

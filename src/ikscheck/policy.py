@@ -21,10 +21,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from ikscheck.errors import UsageError
-
-KS_PLUGIN = "kubernetes-service"
-CR_PLUGIN = "container-registry"
-
+from ikscheck.ibmcloud import CR_PLUGIN, KS_PLUGIN
 
 MIN_CLI_VERSION = Version("0.8.0")
 
@@ -43,6 +40,15 @@ class Policy:
 
     def with_overrides(self, **changes: Any) -> Policy:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def words(self) -> dict[str, str]:
+        """Policy values as titles and remediations name them (``{skew_window}``).
+
+        >>> Policy(max_skew=1).words()["skew_window"], Policy(max_skew=2).words()["skew_window"]
+        ('one minor version', '2 minor versions')
+        """
+        window = "one minor version" if self.max_skew == 1 else f"{self.max_skew} minor versions"
+        return {"skew_window": window}
 
 
 def load_policy(cwd: Path, rootdir: Path) -> Policy:

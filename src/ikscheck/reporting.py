@@ -1,48 +1,53 @@
-"""The JSON report (canonical, ``schemas/report.schema.json``) and the environment table."""
+"""The JSON report (canonical, ``schemas/report.schema.json``), from one run's session.
+
+The HTML reports render from the same document, so every report says the same thing.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ikscheck import __version__
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import iso
-from ikscheck.ibmcloud import find_plugin
-from ikscheck.policy import CR_PLUGIN, KS_PLUGIN
-from ikscheck.results import STATUSES, Result
-from ikscheck.workstation import Workstation
+from ikscheck.ibmcloud import PLUGIN_NAMES
+from ikscheck.results import Result, Status
+
+if TYPE_CHECKING:
+    from ikscheck.session import Session
+    from ikscheck.workstation import Workstation
 
 SCHEMA_VERSION = "1"
+T = TypeVar("T")
 
 
 def summary(results: Iterable[Result]) -> dict[str, int]:
     """Counts by status, every status present: ``{"pass": 7, "warn": 1, ...}``."""
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = {status.value: 0 for status in Status}
     for result in results:
         counts[result.status.value] += 1
     return counts
 
 
-def build(
-    results: list[Result],
-    workstation: Workstation,
-    evaluated_at: datetime,
-    environment: dict[str, str],
-) -> dict[str, Any]:
-    """The report document for ``results``."""
-    clusters = sorted({r.params["cluster"] for r in results if "cluster" in r.params})
+def build(session: Session) -> dict[str, Any]:
+    """The report document of a run."""
+    results = session.results
+    workstation = session.workstation
+    clusters = list(dict.fromkeys(r.params["cluster"] for r in results if "cluster" in r.params))
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ikscheck", "version": __version__},
         "mode": workstation.evidence.mode,
-        "evaluated_at": iso(evaluated_at),
+        "evaluated_at": iso(session.evaluated_at),
+        "verdict": "healthy" if session.healthy else "unhealthy",
+        "exit_code": 0 if session.healthy else 1,
+        "fail_on": session.options.fail_on,
         "clusters": clusters or list(workstation.settings.clusters),
-        "environment": environment,
+        "environment": environment(workstation),
         "summary": summary(results),
         "checks": [r.to_json() for r in results],
     }
@@ -55,29 +60,41 @@ def write_json(document: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def environment(workstation: Workstation, evaluated_at: datetime) -> dict[str, str]:
-    """The HTML report's environment table: what was checked, with which tools. No secrets."""
-    table = {
-        "ikscheck": __version__,
-        "Mode": workstation.evidence.mode,
-        "Evaluated at": iso(evaluated_at),
-        "Clusters": ", ".join(c or "(current context)" for c in workstation.clusters()),
-        "IBM Cloud CLI": _fact(lambda: str(workstation.cli_version())),
+def environment(workstation: Workstation) -> dict[str, Any]:
+    """What was checked, with which tools: stable keys, None where a fact is unavailable."""
+    plugins = []
+    for name in PLUGIN_NAMES:
+        found = _fact(lambda n=name: workstation.plugin(n))  # type: ignore[misc]
+        plugins.append(
+            {
+                "name": name,
+                "installed_as": found.name if found else None,
+                "version": found.version_text if found else None,
+            }
+        )
+    return {
+        "ibmcloud": {
+            "path": _fact(lambda: workstation.ibmcloud_path),
+            "version": _fact(lambda: str(workstation.cli_version())),
+        },
+        "plugins": plugins,
+        "kubectl": {
+            "path": _fact(lambda: workstation.kubectl_path),
+            "version": _fact(lambda: str(workstation.kubectl_client())),
+        },
+        "clusters": [
+            {
+                "name": cluster,
+                "context": _fact(lambda c=cluster: workstation.context(c).name),  # type: ignore[misc]
+                "server_version": _fact(lambda c=cluster: str(workstation.server_version(c))),  # type: ignore[misc]
+            }
+            for cluster in workstation.clusters()
+        ],
     }
-    for name in (KS_PLUGIN, CR_PLUGIN):
-        table[f"Plug-in {name}"] = _fact(lambda n=name: _plugin_version(workstation, n))
-    table["kubectl"] = _fact(lambda: str(workstation.kubectl_client()))
-    return table
 
 
-def _plugin_version(workstation: Workstation, name: str) -> str:
-    names = (name, "container-service") if name == KS_PLUGIN else (name,)
-    plugin = find_plugin(workstation.plugin_list.plugins, *names)
-    return plugin.version_text if plugin else "not installed"
-
-
-def _fact(get: Any) -> str:
+def _fact(get: Callable[[], T]) -> T | None:
     try:
-        return str(get())
+        return get()
     except (EvidenceError, ParseError):
-        return "unavailable"
+        return None

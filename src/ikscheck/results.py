@@ -1,95 +1,102 @@
-"""Check metadata, statuses and the verdict helpers checks call.
+"""Statuses, results, and the judging of how a check ended.
 
-A check is a test function with metadata beside it::
-
-    @check("CLI-002", "IBM Cloud CLI is recent enough", severity="medium",
-           remediation="ibmcloud update", needs=("CLI-001",))
-    def test_cli_version(workstation, policy):
-        version = workstation.cli_version()
-        expect(version >= policy.min_cli_version, f"ibmcloud {version} (minimum ...)")
-
-``expect`` fails with its message or records it as the passing observation; ``warn`` ends the
-check with ``warn``; engine errors (:class:`EvidenceError`, :class:`ParseError`) become
-``error``; ``blocked`` skips the check naming the prerequisite that failed.
+A check ends by returning (``pass``, with the observation it left), or by raising one of the
+exceptions below, which the helpers in :mod:`ikscheck.check` raise for it. :func:`judge` turns
+that ending into a :class:`Verdict`; the session adds the check's metadata to make a
+:class:`Result`, one row of every report.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from contextvars import ContextVar
+import traceback
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-ID_RE = re.compile(r"^[A-Z]{2,5}-\d{3}$")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-STATUSES = ("pass", "warn", "fail", "error", "skip")
+from ikscheck.errors import EvidenceError, ParseError
 
 
 class Status(StrEnum):
-    PASS = "pass"
-    WARN = "warn"
-    FAIL = "fail"
-    ERROR = "error"
-    SKIP = "skip"
+    """How a check came out. Separate from severity, which says how much it matters."""
+
+    PASS = "pass"  # holds
+    WARN = "warn"  # holds, but something needs attention
+    FAIL = "fail"  # does not hold
+    ERROR = "error"  # could not be evaluated; the message says why
+    SKIP = "skip"  # not applicable, or blocked by a failed prerequisite (see blocked_by)
+
+    @property
+    def unhealthy(self) -> bool:
+        """Whether this status makes a run unhealthy under ``--fail-on fail``."""
+        return self in (Status.FAIL, Status.ERROR)
+
+
+class Verdict(Exception):
+    """A check's conclusion other than a bare pass, raised by ``expect``, ``warn``, ``conclude``."""
+
+    def __init__(self, status: Status, message: str, remediation: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.remediation = remediation
+
+
+class Blocked(Exception):
+    """A prerequisite failed: the check is skipped and ``blocked_by`` names it."""
+
+    def __init__(self, blocked_by: tuple[str, ...], reason: str) -> None:
+        super().__init__(reason)
+        self.blocked_by = blocked_by
+
+
+class NotApplicable(Exception):
+    """The check does not apply to this setup."""
 
 
 @dataclass(frozen=True)
-class CheckMeta:
-    """What a check is: its stable ID, title, severity, remediation and prerequisites."""
+class Ending:
+    """How one check call ended, before the check's metadata is added."""
 
-    id: str
-    title: str
-    severity: str
-    remediation: str
-    needs: tuple[str, ...] = ()
-
-    def problems(self) -> list[str]:
-        """What is wrong with this metadata (empty when valid)."""
-        found = []
-        if not ID_RE.match(self.id):
-            found.append(f"malformed check ID {self.id!r} (expected AREA-NNN, e.g. CLI-001)")
-        if not self.title.strip():
-            found.append(f"{self.id}: missing title")
-        if self.severity not in SEVERITIES:
-            found.append(f"{self.id}: severity {self.severity!r} is not one of {SEVERITIES}")
-        if not self.remediation.strip():
-            found.append(f"{self.id}: missing remediation")
-        found += [
-            f"{self.id}: malformed prerequisite {n!r}" for n in self.needs if not ID_RE.match(n)
-        ]
-        return found
+    status: Status
+    message: str
+    remediation: str = ""  # more precise than the check's own, for this case
+    blocked_by: tuple[str, ...] = ()
+    traceback: str = ""  # only for a bug in a check or the engine
 
 
-def check(
-    id: str,
-    title: str,
-    *,
-    severity: str,
-    remediation: str,
-    needs: tuple[str, ...] = (),
-) -> Callable[[F], F]:
-    """Declare a function as the check ``id``; the plugin validates this at collection."""
-    meta = CheckMeta(id, title, severity, remediation, tuple(needs))
+def judge(exc: BaseException | None, observation: str) -> Ending:
+    """The ending of a check that raised ``exc`` (None: it returned, leaving ``observation``).
 
-    def mark(func: F) -> F:
-        func.__ikscheck__ = meta  # type: ignore[attr-defined]
-        return func
-
-    return mark
-
-
-def meta_of(func: object) -> CheckMeta | None:
-    meta = getattr(func, "__ikscheck__", None)
-    return meta if isinstance(meta, CheckMeta) else None
+    >>> judge(None, "ibmcloud 2.9.0 (minimum 0.8.0)").status
+    <Status.PASS: 'pass'>
+    >>> judge(EvidenceError("`ibmcloud version`: timed out after 30s"), "").status
+    <Status.ERROR: 'error'>
+    """
+    if exc is None:
+        return Ending(Status.PASS, observation or "holds")
+    if isinstance(exc, Verdict):
+        return Ending(exc.status, exc.message, exc.remediation)
+    if isinstance(exc, AssertionError):  # a plain `assert` in a check
+        return Ending(Status.FAIL, str(exc).split("\nassert ")[0])
+    if isinstance(exc, Blocked):
+        return Ending(Status.SKIP, str(exc), blocked_by=exc.blocked_by)
+    if isinstance(exc, NotApplicable):
+        return Ending(Status.SKIP, str(exc))
+    if isinstance(exc, EvidenceError):
+        return Ending(Status.ERROR, str(exc), exc.remediation)
+    if isinstance(exc, ParseError):
+        return Ending(Status.ERROR, str(exc))
+    trace = "".join(traceback.format_exception(exc))
+    where = f"{type(exc).__name__}: {exc}"
+    return Ending(Status.ERROR, f"internal error in the check ({where})", traceback=trace)
 
 
 @dataclass
 class Result:
-    """One check's outcome for one set of parameters: a row of every report."""
+    """One check's outcome for one set of parameters: a row of every report.
+
+    ``(id, params)`` is unique within a run.
+    """
 
     id: str
     nodeid: str
@@ -101,9 +108,15 @@ class Result:
     params: dict[str, str] = field(default_factory=dict)
     blocked_by: list[str] = field(default_factory=list)
     duration: float = 0.0
+    traceback: str = ""
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """What identifies this result within a run (and across runs): its id and params."""
+        return self.id, tuple(sorted(self.params.items()))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "id": self.id,
             "nodeid": self.nodeid,
             "title": self.title,
@@ -115,53 +128,6 @@ class Result:
             "blocked_by": list(self.blocked_by),
             "duration": round(self.duration, 4),
         }
-
-
-class CheckFailed(AssertionError):
-    """The check does not hold. ``fix`` is a remediation for this case, if more precise."""
-
-    def __init__(self, message: str, fix: str = "") -> None:
-        super().__init__(message)
-        self.fix = fix
-
-
-class CheckWarning(Exception):
-    """The check holds, but something needs attention."""
-
-    def __init__(self, message: str, fix: str = "") -> None:
-        super().__init__(message)
-        self.fix = fix
-
-
-class Blocked(Exception):
-    """A prerequisite failed: the check is skipped and names it."""
-
-    def __init__(self, prerequisites: tuple[str, ...], reason: str) -> None:
-        super().__init__(reason)
-        self.prerequisites = prerequisites
-
-
-class NotApplicable(Exception):
-    """The check does not apply to this setup."""
-
-
-# The observation a passing check leaves, set by ``expect`` and read by the plugin.
-observation: ContextVar[str] = ContextVar("ikscheck_observation", default="")
-
-
-def expect(holds: bool, message: str, *, warn: bool = False, fix: str = "") -> None:
-    """The verdict: ``fail`` with ``message`` unless ``holds``; ``warn`` if ``warn``; else pass.
-
-    The message states the observed value either way, e.g. "ibmcloud 2.9.0 (minimum 0.8.0)".
-    ``fix``, when given, is a remediation more precise than the check's own for this case.
-    """
-    if not holds:
-        raise CheckFailed(message, fix)
-    if warn:
-        raise CheckWarning(message, fix)
-    observation.set(message)
-
-
-def blocked(prerequisite: str, reason: str) -> Blocked:
-    """Raise this when a prerequisite that only the check can see has failed."""
-    return Blocked((prerequisite,), reason)
+        if self.traceback:
+            doc["traceback"] = self.traceback
+        return doc

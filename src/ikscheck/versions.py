@@ -10,21 +10,19 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from ikscheck.errors import ParseError
+from ikscheck.results import Status
 
 __all__ = [
     "KubeVersion",
     "Skew",
-    "Verdict",
     "parse_kubectl_version",
     "parse_version_info",
     "parse_version_text",
     "skew",
 ]
 
-Verdict = Literal["pass", "warn", "fail"]
 
 # gitVersion is a semantic version with a "v"; builds append anything after the patch
 # ("+IKS", "-dispatcher", "-gke.502", "-2+eb9172c211dc41").
@@ -235,7 +233,7 @@ class Skew:
     """Client/server version skew under the Kubernetes version skew policy.
 
     >>> s = skew(KubeVersion(1, 33), KubeVersion(1, 31))
-    >>> (s.minors, s.verdict())
+    >>> (s.minors, s.verdict().value)
     (2, 'fail')
     """
 
@@ -252,7 +250,7 @@ class Skew:
         """Signed minor difference, client minus server (meaningful only with ``same_major``)."""
         return self.client.minor - self.server.minor
 
-    def verdict(self, max_skew: int = 1) -> Verdict:
+    def verdict(self, max_skew: int = 1) -> Status:
         """``pass`` when major.minor match, ``warn`` within ``max_skew`` minors, else ``fail``.
 
         A skew of one is within policy but still a ``warn``: the setup guide asks for a
@@ -261,12 +259,12 @@ class Skew:
         if max_skew < 0:
             raise ValueError(f"max_skew must be >= 0, got {max_skew}")
         if not self.same_major:
-            return "fail"
+            return Status.FAIL
         if self.minors == 0:
-            return "pass"
+            return Status.PASS
         if abs(self.minors) <= max_skew:
-            return "warn"
-        return "fail"
+            return Status.WARN
+        return Status.FAIL
 
 
 def skew(client: KubeVersion, server: KubeVersion) -> Skew:

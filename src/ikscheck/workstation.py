@@ -1,8 +1,10 @@
 """Facts about the workstation, parsed from evidence: what checks ask for.
 
-Every method raises :class:`EvidenceError` or :class:`ParseError` with a message a user
-understands when the fact cannot be established; the plugin reports that as ``error``.
-Facts are cached: several checks and clusters share one gathering.
+Checks see facts, never evidence: a :class:`Program` that ran or why not, a :class:`Plugin`,
+a :class:`~ikscheck.versions.Skew`. Every method raises :class:`EvidenceError` or
+:class:`ParseError` with a message a user understands when the fact cannot be established; the
+check then reports ``error``. Facts are cached: several checks and clusters share one gathering.
+Each command's argv is spelled once, here, and shared with :meth:`Workstation.prefetch`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import functools
 import json
 import posixpath
 from dataclasses import dataclass
-from typing import Literal, overload
 
 from packaging.version import Version
 
@@ -20,19 +21,35 @@ from ikscheck import ibmcloud, versions
 from ikscheck import kubeconfig as kubeconfigs
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import Command, CommandResult, Evidence
-from ikscheck.ibmcloud import CliConfig, Plugin
+from ikscheck.ibmcloud import PLUGIN_NAMES, CliConfig, Plugin
 from ikscheck.kubeconfig import Context, Kubeconfig
 from ikscheck.policy import Policy
-from ikscheck.versions import KubeVersion
+from ikscheck.versions import KubeVersion, Skew
 
-KUBECTL_VERSION_ARGS = ("version", "--client", "-o", "json")
+CLI_VERSION = ("version",)
+PLUGIN_LIST_JSON = ("plugin", "list", "--output", "json")
+PLUGIN_LIST = ("plugin", "list")
+REPO_PLUGINS = ("plugin", "repo-plugins", "--output", "json")
+KUBECTL_VERSION = ("version", "--client", "-o", "json")
 CONFIG_ENV = ("IBMCLOUD_CONFIG_HOME", "IBMCLOUD_HOME", "BLUEMIX_HOME")
 
 
 @dataclass(frozen=True)
-class PluginList:
-    plugins: tuple[Plugin, ...]
-    source: str  # the command the list was read from
+class Program:
+    """A program that was asked its version: where it is, and what it said or why it did not."""
+
+    path: str | None
+    problem: str  # "" when it ran and exited 0
+    said: str  # the first line of its output
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    """One kubectl file on PATH and the version it runs with for a cluster."""
+
+    path: str
+    realpath: str
+    minor: str  # "1.31", or "(does not run)"
 
 
 class Workstation:
@@ -43,7 +60,7 @@ class Workstation:
         self.policy = policy
         self.settings = evidence.settings
 
-    # -- the IBM Cloud CLI ---------------------------------------------------------------------
+    # -- the IBM Cloud CLI -------------------------------------------------------------------
 
     @functools.cached_property
     def ibmcloud_path(self) -> str | None:
@@ -53,50 +70,70 @@ class Workstation:
         found = self.evidence.which("ibmcloud")
         return found[0] if found else None
 
-    def ibmcloud(self, *args: str) -> CommandResult:
+    def _ibmcloud(self, args: tuple[str, ...]) -> CommandResult:
         return self.evidence.run(Command(self.ibmcloud_path or "ibmcloud", args))
 
+    def ibmcloud(self) -> Program:
+        """``ibmcloud version``: whether the CLI runs, and its version line."""
+        run = self._ibmcloud(CLI_VERSION)
+        return Program(self.ibmcloud_path, run.problem(), run.first_line())
+
     def cli_version(self) -> Version:
-        result = self.ibmcloud("version")
+        result = self._ibmcloud(CLI_VERSION)
         if not result.ok:
             raise EvidenceError(result.problem())
         return ibmcloud.parse_cli_version(result.stdout)
 
     @functools.cached_property
-    def plugin_list(self) -> PluginList:
-        """Installed plug-ins: the JSON list where the CLI has ``--output json``, else the table."""
-        result = self.ibmcloud("plugin", "list", "--output", "json")
+    def _plugins(self) -> tuple[tuple[Plugin, ...], str]:
+        """Installed plug-ins and the command they were read from: the JSON list where the
+        CLI has ``--output json``, else the table."""
+        result = self._ibmcloud(PLUGIN_LIST_JSON)
         if result.error:  # did not run to the end (not found, timed out): the table would not
             raise EvidenceError(result.problem())
         if result.ok:
-            try:
-                return PluginList(tuple(ibmcloud.parse_plugin_list(result.stdout)), result.command)
-            except ParseError:
-                pass  # an old CLI may print something else for the flag: ask for the table
-        table = self.ibmcloud("plugin", "list")
+            with contextlib.suppress(ParseError):  # an old CLI may print something else
+                return tuple(ibmcloud.parse_plugin_list(result.stdout)), result.command
+        table = self._ibmcloud(PLUGIN_LIST)
         if not table.ok:
             raise EvidenceError(table.problem() or result.problem())
-        return PluginList(tuple(ibmcloud.parse_plugin_list_table(table.stdout)), table.command)
+        return tuple(ibmcloud.parse_plugin_list_table(table.stdout)), table.command
 
-    def registered_plugins(self) -> tuple[Plugin, ...]:
-        """The CLI's plug-in registry file, or () when it cannot be read."""
+    def plugins(self) -> tuple[Plugin, ...]:
+        """Every installed plug-in."""
+        return self._plugins[0]
+
+    @property
+    def plugin_list_source(self) -> str:
+        """The command the plug-in list was read from."""
+        return self._plugins[1]
+
+    def plugin(self, name: str) -> Plugin | None:
+        """The installed plug-in ``name`` (a key of :data:`PLUGIN_NAMES`), by any of its names."""
+        return ibmcloud.find_plugin(self.plugins(), *PLUGIN_NAMES[name])
+
+    def registered_plugin(self, name: str) -> Plugin | None:
+        """The plug-in as the CLI's registry file lists it, or None (also when unreadable)."""
         found = self.evidence.read(posixpath.join(self.cli_config_dir, "plugins", "config.json"))
         if found.text is None:
-            return ()
+            return None
         try:
-            return tuple(ibmcloud.parse_plugins_config(found.text))
+            return ibmcloud.find_plugin(
+                ibmcloud.parse_plugins_config(found.text), *PLUGIN_NAMES[name]
+            )
         except ParseError:
-            return ()
+            return None
 
-    def repo_versions(self) -> dict[str, list[Version]] | None:
-        """Versions the plug-in repository offers, or None when it could not be asked."""
-        result = self.ibmcloud("plugin", "repo-plugins", "--output", "json")
+    def newest_offered(self, plugin: Plugin) -> Version | None:
+        """The newest version of ``plugin`` the plug-in repository offers (None: not listed).
+
+        Raises :class:`EvidenceError` when the repository could not be asked: then nobody knows.
+        """
+        result = self._ibmcloud(REPO_PLUGINS)
         if not result.ok:
-            return None
-        try:
-            return ibmcloud.parse_repo_plugins(result.stdout)
-        except ParseError:
-            return None
+            raise EvidenceError(f"the plug-in repository could not be asked: {result.problem()}")
+        offered = ibmcloud.parse_repo_plugins(result.stdout)
+        return max((v for n in plugin.names() for v in offered.get(n, ())), default=None)
 
     @functools.cached_property
     def cli_config_dir(self) -> str:
@@ -123,12 +160,16 @@ class Workstation:
         except ParseError as exc:
             raise ParseError(f"{path}: {exc}") from None
 
-    # -- kubectl -----------------------------------------------------------------------------------
+    # -- kubectl -----------------------------------------------------------------------------
 
     @functools.cached_property
     def kubectl_paths(self) -> tuple[str, ...]:
-        """Every kubectl on PATH, in the order the shell finds them."""
-        return self.evidence.which("kubectl")
+        """Every kubectl file on PATH, in the order the shell finds them, each file once."""
+        found: dict[str, str] = {}
+        for path in self.evidence.which("kubectl"):
+            # /bin and /usr/bin are one folder where /bin links to usr/bin: one kubectl.
+            found.setdefault(self.evidence.read(path).realpath or path, path)
+        return tuple(found.values())
 
     @functools.cached_property
     def kubectl_path(self) -> str | None:
@@ -137,40 +178,81 @@ class Workstation:
             return self.settings.kubectl
         return self.kubectl_paths[0] if self.kubectl_paths else None
 
-    def kubectl_version_run(
-        self, path: str | None = None, context: str | None = None
-    ) -> CommandResult:
-        """``kubectl version --client -o json``; with ``context``, run against that context.
-
-        A dispatching kubectl picks its build from the server's version, so the client
-        version that matters for a cluster is the one it reports with the cluster's context.
-        """
+    def _kubectl_version(self, path: str | None, context: str | None = None) -> KubeVersion:
         program = path or self.kubectl_path or "kubectl"
-        return self.evidence.run(Command(program, KUBECTL_VERSION_ARGS, context))
-
-    @overload
-    def kubectl_client(
-        self, path: str | None = None, context: str | None = None
-    ) -> KubeVersion: ...
-    @overload
-    def kubectl_client(
-        self, path: str | None = None, context: str | None = None, *, strict: Literal[False]
-    ) -> KubeVersion | None: ...
-    def kubectl_client(
-        self, path: str | None = None, context: str | None = None, *, strict: bool = True
-    ) -> KubeVersion | None:
-        """The client version kubectl reports; unless ``strict``, None when it printed none."""
-        result = self.kubectl_version_run(path, context)
+        result = self.evidence.run(Command(program, KUBECTL_VERSION, context))
         if not result.ok:
             raise EvidenceError(result.problem())
-        try:
-            return versions.parse_kubectl_version(result.stdout)[0]
-        except ParseError:
-            if strict:
-                raise
-            return None
+        return versions.parse_kubectl_version(result.stdout)[0]
 
-    # -- the kubeconfig and the cluster --------------------------------------------------------
+    def kubectl(self) -> tuple[Program, KubeVersion | None]:
+        """``kubectl version --client``: whether kubectl runs, and the version it reports."""
+        program = self.kubectl_path or "kubectl"
+        run = self.evidence.run(Command(program, KUBECTL_VERSION))
+        found = Program(self.kubectl_path, run.problem(), run.first_line())
+        if found.problem:
+            return found, None
+        try:
+            return found, versions.parse_kubectl_version(run.stdout)[0]
+        except ParseError:
+            said = f"`{run.command}` printed no version: {run.stdout[:120]!r}"
+            return Program(found.path, said, found.said), None
+
+    def kubectl_client(self) -> KubeVersion:
+        """The version the kubectl that runs reports of itself, without a cluster."""
+        return self._kubectl_version(self.kubectl_path)
+
+    def kubectl_download(self, version: KubeVersion) -> str:
+        """Where to download the kubectl release of ``version``'s major.minor for this machine."""
+        release = f"v{version.major}.{version.minor}.{version.patch or 0}"
+        try:
+            machine = self.evidence.platform()
+            where = f"{machine.os}/{machine.arch}"
+        except EvidenceError:  # a bundle recorded before bundles held the platform
+            where = "<os>/<arch>"
+        return f"https://dl.k8s.io/release/{release}/bin/{where}/kubectl"
+
+    def skew(self, cluster: str) -> Skew:
+        """The kubectl that runs against the cluster's master version."""
+        return versions.skew(self.cluster_client(cluster), self.server_version(cluster))
+
+    def cluster_client(self, cluster: str, path: str | None = None) -> KubeVersion:
+        """The client version ``path`` (default: the kubectl that runs) uses for ``cluster``.
+
+        Asked with the cluster's context, so that a dispatching kubectl (the Google Cloud SDK's)
+        can pick its build from the server. When it still reports itself, because it could not
+        ask the server (an OIDC token it cannot refresh, say), the build it dispatches to is the
+        ``kubectl.<major>.<minor>`` beside it that matches the server, if there is one.
+        """
+        program = path or self.kubectl_path
+        client = self._kubectl_version(program, self.context(cluster).name)
+        if "dispatcher" in client.git_version and program is not None:
+            build = self._dispatched_build(program, self.server_version(cluster))
+            if build is not None:
+                return self._kubectl_version(build)
+        return client
+
+    def _dispatched_build(self, dispatcher: str, server: KubeVersion) -> str | None:
+        found = self.evidence.read(dispatcher)
+        folder = posixpath.dirname(found.realpath or dispatcher)
+        build = posixpath.join(folder, f"kubectl.{server.major}.{server.minor}")
+        return build if self.evidence.read(build).exists else None
+
+    def kubectls(self, cluster: str) -> list[Kubectl]:
+        """Every kubectl file on PATH and the major.minor it runs with for ``cluster``."""
+        found = []
+        for path in self.kubectl_paths:
+            try:
+                minor = self.cluster_client(cluster, path).minor_str
+            except (EvidenceError, ParseError):
+                try:  # no context or no server to ask: what it says of itself
+                    minor = self._kubectl_version(path).minor_str
+                except (EvidenceError, ParseError):
+                    minor = "(does not run)"
+            found.append(Kubectl(path, self.evidence.read(path).realpath or path, minor))
+        return found
+
+    # -- the kubeconfig and the cluster ------------------------------------------------------
 
     @functools.cached_property
     def kubeconfig_paths(self) -> list[str]:
@@ -183,29 +265,45 @@ class Workstation:
     @functools.cached_property
     def kubeconfig(self) -> Kubeconfig:
         files = []
+        problems = []
         for path in self.kubeconfig_paths:
             found = self.evidence.read(path)
             files.append(kubeconfigs.KubeconfigFile(path, found.text))
+            if found.is_dir:
+                problems.append(f"{path} is a directory")
+            elif found.error:
+                problems.append(f"{path}: {found.error}")
+            elif not found.exists:
+                problems.append(f"{path} does not exist")
         if all(f.text is None for f in files):
-            raise EvidenceError(f"no readable kubeconfig among {', '.join(self.kubeconfig_paths)}")
+            raise EvidenceError(
+                f"no readable kubeconfig: {'; '.join(problems)}",
+                remediation="ibmcloud ks cluster config --cluster {cluster}",
+            )
         return kubeconfigs.merge(files)
 
     def clusters(self) -> list[str]:
-        """The clusters to check: ``--cluster`` values, else the current context's name."""
+        """The clusters to check: ``--cluster`` values, else the current context's cluster.
+
+        An IKS context is named ``<cluster name>/<cluster id>``: the cluster is its name.
+        "" when there is no current context to resolve.
+        """
         if self.settings.clusters:
             return list(self.settings.clusters)
         try:
-            return [self.kubeconfig.current_context]
+            current = self.kubeconfig.current_context
         except (EvidenceError, ParseError):
             return [""]
+        return [current.split("/")[0] if current else ""]
 
     def context(self, cluster: str) -> Context:
         config = self.kubeconfig
         found = kubeconfigs.find_context(config, cluster or None)
         if found is None:
+            fix = "ibmcloud ks cluster config --cluster {cluster}"
             if not cluster:
-                raise EvidenceError("the kubeconfig has no current-context")
-            raise EvidenceError(f"no kubeconfig context for cluster {cluster}")
+                raise EvidenceError("the kubeconfig has no current-context", fix)
+            raise EvidenceError(f"no kubeconfig context for cluster {cluster}", fix)
         return found
 
     def server_minor(self, cluster: str) -> str:
@@ -228,9 +326,6 @@ class Workstation:
 
         return kubeconfigs.ca_pem(entry, read)
 
-    def server_url(self, cluster: str) -> str:
-        return str(self._cluster_entry(cluster).server)
-
     def _cluster_entry(self, cluster: str) -> kubeconfigs.Cluster:
         context = self.context(cluster)
         entry = self.kubeconfig.clusters.get(context.cluster)
@@ -241,7 +336,7 @@ class Workstation:
         return entry
 
     def version_url(self, cluster: str) -> str:
-        return self.server_url(cluster).rstrip("/") + "/version"
+        return str(self._cluster_entry(cluster).server).rstrip("/") + "/version"
 
     def server_version(self, cluster: str) -> KubeVersion:
         """The master's version: ``GET <server>/version``, TLS verified with the kubeconfig's CA."""
@@ -259,42 +354,7 @@ class Workstation:
             raise EvidenceError(f"GET {url} answered {type(doc).__name__}, not a version object")
         return versions.parse_version_info(doc)
 
-    def cluster_client(self, cluster: str, path: str | None = None) -> KubeVersion:
-        """The client version ``path`` (default: the kubectl that runs) uses for ``cluster``.
-
-        Asked with the cluster's context, so that a dispatching kubectl (the Google Cloud SDK's)
-        can pick its build from the server. When it still reports itself, because it could not
-        ask the server (an OIDC token it cannot refresh, say), the build it dispatches to is the
-        ``kubectl.<major>.<minor>`` beside it that matches the server, if there is one.
-        """
-        program = path or self.kubectl_path
-        client = self.kubectl_client(program, self.context(cluster).name)
-        if "dispatcher" in client.git_version and program is not None:
-            build = self._dispatched_build(program, self.server_version(cluster))
-            if build is not None:
-                return self.kubectl_client(build)
-        return client
-
-    def kubectl_minors(self, cluster: str) -> dict[str, str]:
-        """Every kubectl on PATH and the major.minor it runs with for ``cluster``."""
-        found = {}
-        for path in self.kubectl_paths:
-            try:
-                found[path] = self.cluster_client(cluster, path).minor_str
-            except (EvidenceError, ParseError):
-                try:  # no context or no server to ask: what it says of itself
-                    found[path] = self.kubectl_client(path).minor_str
-                except (EvidenceError, ParseError):
-                    found[path] = "(does not run)"
-        return found
-
-    def _dispatched_build(self, dispatcher: str, server: KubeVersion) -> str | None:
-        found = self.evidence.read(dispatcher)
-        folder = posixpath.dirname(found.realpath or dispatcher)
-        build = posixpath.join(folder, f"kubectl.{server.major}.{server.minor}")
-        return build if self.evidence.read(build).exists else None
-
-    # -- gathering ahead -------------------------------------------------------------------------
+    # -- gathering ahead ---------------------------------------------------------------------
 
     def prefetch(self) -> None:
         """Start the slow, independent gathering concurrently before the first check.
@@ -307,20 +367,17 @@ class Workstation:
     def _prefetch(self) -> None:
         commands = []
         if self.ibmcloud_path:
-            for args in (("version",), ("plugin", "list", "--output", "json")):
+            for args in (CLI_VERSION, PLUGIN_LIST_JSON, REPO_PLUGINS):
                 commands.append(Command(self.ibmcloud_path, args))
-            commands.append(
-                Command(self.ibmcloud_path, ("plugin", "repo-plugins", "--output", "json"))
-            )
         urls: list[tuple[str, bytes | None]] = []
         if self.kubectl_path:
-            commands.append(Command(self.kubectl_path, KUBECTL_VERSION_ARGS))
+            commands.append(Command(self.kubectl_path, KUBECTL_VERSION))
         for cluster in self.clusters():
             try:
                 urls.append((self.version_url(cluster), self.ca_pem(cluster)))
                 if self.kubectl_path:
                     context = self.context(cluster).name
-                    commands.append(Command(self.kubectl_path, KUBECTL_VERSION_ARGS, context))
+                    commands.append(Command(self.kubectl_path, KUBECTL_VERSION, context))
             except (EvidenceError, ParseError):
                 continue
         self.evidence.prefetch(commands, urls)

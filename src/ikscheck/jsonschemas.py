@@ -1,0 +1,45 @@
+"""The JSON Schemas shipped in ``ikscheck/schemas/`` and validation that names path and rule.
+
+Every document ikscheck reads or writes (bundles, reports) has a schema there; a failure is
+told as a person reads it: ``$.evidence[3].kind: 'files' is not one of [...]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+__all__ = ["problems", "schema"]
+
+
+@functools.cache
+def schema(name: str) -> dict[str, Any]:
+    """The schema ``name`` (``"bundle"`` for ``schemas/bundle.schema.json``)."""
+    text = resources.files("ikscheck").joinpath("schemas", f"{name}.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.cache
+def _validator(name: str) -> Any:
+    # Imported on first use: most runs validate nothing, and jsonschema is slow to import.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema(name))
+
+
+def problems(document: object, name: str, limit: int = 3) -> list[str]:
+    """How ``document`` breaks the schema ``name``, at most ``limit`` lines (empty: it holds).
+
+    >>> problems({"schema_version": "1"}, "bundle")[0]
+    "$: 'tool' is a required property"
+    """
+    errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{error.json_path}: {_rule(error)}" for error in errors[:limit]]
+
+
+def _rule(error: Any) -> str:
+    message: str = error.message
+    return message if len(message) <= 200 else message[:200] + "..."

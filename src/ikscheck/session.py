@@ -1,0 +1,228 @@
+"""One run of the suite, without pytest: evidence source, policy, facts, results and outputs.
+
+The pytest plugin (:mod:`ikscheck.pytest_plugin`) builds a :class:`Session` from the command
+line and hands it each check's ending; the session turns endings into results, knows which
+prerequisites block which check, and writes the JSON report and the bundle at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ikscheck.check import CheckMeta, fill
+from ikscheck.errors import UsageError
+from ikscheck.evidence import Evidence, Settings, iso
+from ikscheck.policy import Policy, load_policy
+from ikscheck.results import Ending, Result, Status
+from ikscheck.workstation import Workstation
+
+if TYPE_CHECKING:
+    from ikscheck.recording import Recorder
+    from ikscheck.replay import ReplaySource
+
+FAIL_ON = ("fail", "warn")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The suite's command-line options, as DESIGN.md lists them."""
+
+    clusters: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    ibmcloud_home: str | None = None
+    iam_url: str | None = None
+    containers_url: str | None = None
+    replay: str | None = None
+    record: str | None = None
+    now: str | None = None
+    report_json: str | None = "reports/health.json"
+    fail_on: str = "fail"
+    max_skew: int | None = None
+    ibmcloud: str | None = None
+    kubectl: str | None = None
+
+
+class Session:
+    """Per-run state: evidence, facts, results, and what is written at the end."""
+
+    def __init__(self, options: Options, cwd: Path, rootdir: Path) -> None:
+        self.options = options
+        self.policy: Policy = load_policy(cwd, rootdir).with_overrides(max_skew=options.max_skew)
+        now = parse_now(options.now)
+        self.replay: ReplaySource | None = None
+        self.recorder: Recorder | None = None
+        self.evidence: Evidence
+        if options.replay:
+            if options.record:
+                raise UsageError("--record and --replay cannot be combined")
+            from ikscheck.replay import ReplaySource
+
+            self.replay = ReplaySource.from_bundle(options.replay, now)
+            self.evidence = self.replay
+        else:
+            from ikscheck.live import LiveSource
+
+            self.evidence = LiveSource(self.settings_from(options), self.policy)
+            if options.record:
+                from ikscheck.recording import Recorder
+
+                self.recorder = Recorder(self.evidence)
+                self.evidence = self.recorder
+        self.evaluated_at: datetime = now or self.evidence.now()
+        self.workstation = Workstation(self.evidence, self.policy)
+        if self.replay is not None and options.clusters:
+            self._select_recorded(options.clusters)
+        self.results: list[Result] = []
+        self._by_id: dict[str, list[Result]] = {}
+        self.bundle_size: int | None = None
+        self.document: dict[str, Any] = {}  # the JSON report, once the run has finished
+
+    @staticmethod
+    def settings_from(options: Options) -> Settings:
+        return Settings(
+            clusters=options.clusters,
+            kubeconfig=options.kubeconfig,
+            ibmcloud_home=options.ibmcloud_home,
+            kubectl=options.kubectl,
+            ibmcloud=options.ibmcloud,
+        )
+
+    def _select_recorded(self, wanted: tuple[str, ...]) -> None:
+        # In replay --cluster chooses among the recorded clusters; the rest is the bundle's.
+        held = self.workstation.clusters()
+        missing = [c for c in wanted if c not in held]
+        if missing:
+            raise UsageError(
+                f"--cluster {', '.join(missing)}: the bundle {self.options.replay} holds no "
+                f"recording of it; it holds: {', '.join(held) or '(no cluster)'}"
+            )
+        settings = replace(self.evidence.settings, clusters=wanted)
+        self.evidence.settings = settings
+        self.workstation = Workstation(self.evidence, self.policy)
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def title(self, meta: CheckMeta) -> str:
+        """The check's title with policy values filled in ("within one minor version")."""
+        return fill(meta.title, self.policy.words())
+
+    def blockers(self, meta: CheckMeta, params: dict[str, str]) -> tuple[str, ...]:
+        """The root causes among ``meta.needs`` that failed or errored for these params."""
+        roots: list[str] = []
+        for needed in meta.needs:
+            for result in self._by_id.get(needed, ()):
+                if not _compatible(result.params, params):
+                    continue
+                if result.status.unhealthy:
+                    roots.append(result.id)
+                elif result.status is Status.SKIP and result.blocked_by:
+                    roots += result.blocked_by
+        return tuple(dict.fromkeys(roots))
+
+    def conclude(
+        self, meta: CheckMeta, nodeid: str, params: dict[str, str], ending: Ending
+    ) -> Result:
+        """Record the result of one check call that ended with ``ending``."""
+        remediation = ""
+        if ending.status in (Status.WARN, Status.FAIL) or ending.remediation:
+            template = ending.remediation or meta.remediation
+            remediation = fill(template, {**self.policy.words(), **params})
+        result = Result(
+            id=meta.id,
+            nodeid=nodeid,
+            title=self.title(meta),
+            severity=meta.severity,
+            status=ending.status,
+            message=ending.message.strip(),
+            remediation=remediation,
+            params=params,
+            blocked_by=list(ending.blocked_by),
+            traceback=ending.traceback,
+        )
+        self.results.append(result)
+        self._by_id.setdefault(meta.id, []).append(result)
+        return result
+
+    # -- the end -----------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the run passes its gate: no fail or error, nor warn under --fail-on warn."""
+        bad = {Status.FAIL, Status.ERROR}
+        if self.options.fail_on == "warn":
+            bad.add(Status.WARN)
+        return not any(r.status in bad for r in self.results)
+
+    def finish(self, collect_only: bool = False) -> None:
+        """Write the JSON report and the bundle (if asked)."""
+        from ikscheck import reporting
+
+        self.document = reporting.build(self)
+        if self.options.report_json and not collect_only:
+            reporting.write_json(self.document, self.options.report_json)
+        if self.recorder is not None and self.options.record:
+            from ikscheck.bundle import write_bundle
+
+            self.bundle_size = write_bundle(
+                self.options.record,
+                self.recorder.records(),
+                self.recorder.settings,
+                self.evaluated_at,
+            )
+
+    def header(self) -> list[str]:
+        """What the terminal says before the checks run: which setup is checked."""
+        if self.replay is not None:
+            recorded = iso(self.replay.recorded_at)
+            return [f"ikscheck: replaying the bundle {self.options.replay}, recorded {recorded}"]
+        clusters = ", ".join(c or "(no current context)" for c in self.workstation.clusters())
+        return [f"ikscheck: checking this workstation live; clusters: {clusters}"]
+
+    def summary_lines(self) -> list[str]:
+        """One line per result that is not a pass: what was seen, and what to run or why."""
+        lines = []
+        for result in self.results:
+            if result.status is Status.PASS:
+                continue
+            label = result.id + "".join(f"[{v}]" for v in result.params.values() if v)
+            line = f"{result.status.value.upper():5} {label}: {result.message}"
+            if result.remediation:
+                line += f"  -> {result.remediation}"
+            lines.append(line)
+        return lines
+
+    def closing_lines(self) -> list[str]:
+        """Where the outputs went."""
+        lines = []
+        if self.options.report_json:
+            lines.append(f"JSON report: {self.options.report_json}")
+        if self.bundle_size is not None:
+            lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
+        return lines
+
+
+def _compatible(prerequisite: dict[str, str], dependent: dict[str, str]) -> bool:
+    """Whether a prerequisite's result applies to a dependent's params (a shared cluster...)."""
+    return all(dependent.get(k, v) == v for k, v in prerequisite.items())
+
+
+def _size(count: int) -> str:
+    return f"{count} bytes" if count < 1024 else f"{count / 1024:.1f} KiB"
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 instant with a time zone."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"--now: {value!r} is not an ISO 8601 time (e.g. 2026-11-20T09:00:00Z)"
+        ) from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"--now: {value!r} needs a time zone (e.g. Z or +01:00)")
+    return parsed
