@@ -44,4 +44,5 @@ def test_cli_target(workstation):
     )
     expect(bool(config.region), targeted)
     if not config.resource_group:
-        warn(targeted)
+        group = "ibmcloud target -g <resource group> (`ibmcloud resource groups` lists them)"
+        warn(targeted, remediation=group)

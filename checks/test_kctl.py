@@ -42,7 +42,10 @@ def test_kubectl_skew(workstation, policy, cluster):
 def test_kubectl_on_path(workstation, cluster):
     found = workstation.kubectls(cluster)
     if not found:
-        raise NotApplicable(f"no kubectl on PATH (--kubectl {workstation.kubectl_path} is used)")
+        used = (
+            f" (--kubectl {workstation.kubectl_path} is used)" if workstation.kubectl_path else ""
+        )
+        raise NotApplicable(f"no kubectl on PATH{used}")
     listing = ", ".join(f"{k.path} ({k.minor})" for k in found)
     observe(f"{len(found)} kubectl on PATH: {listing}")
     if len({k.minor for k in found}) > 1:

@@ -85,7 +85,7 @@ def test_plugin_update_pending(workstation, plugin):
         newest = workstation.newest_offered(found)
     except EvidenceError as exc:
         if flagged:
-            warn(f"{installed}; the plug-in repository could not be asked", remediation=update)
+            warn(f"{installed}; {exc}", remediation=update)
         raise EvidenceError(
             f"{installed}; cannot tell whether an update is pending: {exc}"
         ) from None

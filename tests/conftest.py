@@ -78,11 +78,11 @@ def run_suite(pytester: pytest.Pytester) -> Callable[..., SuiteRun]:
 @pytest.fixture
 def make_workstation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., testenv.Workstation]]:
+) -> Iterator[Callable[..., testenv.Sandbox]]:
     """Build a workstation of a scenario and point this process's environment at it."""
     with ExitStack() as stack:
 
-        def make(scenario: testenv.Scenario | None = None, **changes: Any) -> testenv.Workstation:
+        def make(scenario: testenv.Scenario | None = None, **changes: Any) -> testenv.Sandbox:
             chosen = (scenario or testenv.Scenario()).but(**changes)
             ws = stack.enter_context(testenv.workstation(tmp_path / "ws", chosen))
             for name in ENV_TO_CLEAR:

@@ -32,7 +32,7 @@ def jwt(claims: dict, signature: str) -> str:
     return f"{b64({'alg': 'RS256', 'kid': 'k1'})}.{b64(claims)}.{signature}"
 
 
-def plant(ws: testenv.Workstation) -> None:
+def plant(ws: testenv.Sandbox) -> None:
     """Put every canary where a real setup keeps such a secret."""
     claims = {"iss": "https://iam.cloud.ibm.com/identity", "exp": 1795166400, "iat": 1795165200}
     kubeconfig = ws.home / ".kube" / "config"

@@ -63,7 +63,9 @@ class Scenario:
 
 
 @dataclass
-class Workstation:
+class Sandbox:
+    """A workstation built for a test: its folders, its master, and how to run the suite on it."""
+
     root: Path
     home: Path
     bin: Path
@@ -185,7 +187,7 @@ def _registry(scenario: Scenario) -> str:
 
 
 @contextmanager
-def workstation(root: Path, scenario: Scenario) -> Iterator[Workstation]:
+def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     """Build the workstation of ``scenario`` under ``root``; stop its server on exit."""
     home, bin_dir = root / "home", root / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
@@ -238,7 +240,7 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Workstation]:
     )
     environ = {"HOME": str(home), "PATH": path}
     try:
-        yield Workstation(root, home, bin_dir, client, server, environ, ["--cluster", CLUSTER])
+        yield Sandbox(root, home, bin_dir, client, server, environ, ["--cluster", CLUSTER])
     finally:
         if server is not None:
             server.clear()

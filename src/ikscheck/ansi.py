@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ANSI_RE", "printable", "strip_ansi"]
+__all__ = ["ANSI_RE", "CSI", "printable", "strip_ansi"]
 
+#: A CSI sequence (colours, bold, cursor movement), as a pattern to build others from: the
+#: redactor allows colour codes between a key and its value.
+CSI = r"\x1b\[[0-?]*[ -/]*[@-~]"
 ANSI_RE = re.compile(
-    r"""
-    \x1b\[[0-?]*[ -/]*[@-~]             # CSI: colours, bold, cursor movement
-    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)  # OSC: window titles, hyperlinks
-    | \x1b[@-_]                         # the remaining two-byte escapes
-    """,
-    re.VERBOSE,
+    CSI  # CSI: colours, bold, cursor movement
+    + r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: window titles, hyperlinks
+    + r"|\x1b[@-_]"  # the remaining two-byte escapes
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ikscheck.check import CheckMeta, fill, meta_of
@@ -16,16 +17,24 @@ from ikscheck.policy import Policy
 CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
 
 
-def collect(checks_dir: Path = CHECKS_DIR) -> list[CheckMeta]:
-    """The metadata of every check in ``checks_dir``, in ID order (imports the modules)."""
-    found: list[CheckMeta] = []
+def checks(checks_dir: Path = CHECKS_DIR) -> dict[str, Callable[..., object]]:
+    """Every check function in ``checks_dir`` by ID, in ID order (imports the modules)."""
+    found: dict[str, Callable[..., object]] = {}
     for path in sorted(checks_dir.glob("test_*.py")):
         spec = importlib.util.spec_from_file_location(f"_ikscheck_catalogue_{path.stem}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        found += [m for m in map(meta_of, vars(module).values()) if m is not None]
-    return sorted(found, key=lambda m: m.id)
+        for value in vars(module).values():
+            meta = meta_of(value)
+            if meta is not None:
+                found[meta.id] = value
+    return dict(sorted(found.items()))
+
+
+def collect(checks_dir: Path = CHECKS_DIR) -> list[CheckMeta]:
+    """The metadata of every check in ``checks_dir``, in ID order (imports the modules)."""
+    return [m for m in map(meta_of, checks(checks_dir).values()) if m is not None]
 
 
 def render(metas: list[CheckMeta]) -> str:

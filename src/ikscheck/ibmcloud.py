@@ -8,9 +8,8 @@ raises :class:`~ikscheck.errors.ParseError` with a message meant for the report.
 from __future__ import annotations
 
 import json
-import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +22,8 @@ __all__ = [
     "CR_PLUGIN",
     "KS_PLUGIN",
     "PLUGIN_NAMES",
-    "CliConfig",
     "Plugin",
-    "config_dir",
     "find_plugin",
-    "parse_cli_config",
     "parse_cli_version",
     "parse_plugin_list",
     "parse_plugin_list_json",
@@ -63,7 +59,6 @@ _NAME_WITH_ALIASES_RE = re.compile(r"([^\[\]]+)\[([^\[\]]*)\]")
 _PLUGIN_LIST_JSON = "`ibmcloud plugin list --output json` output"
 _PLUGINS_CONFIG = "plug-in registry (plugins/config.json)"
 _REPO_PLUGINS = "`ibmcloud plugin repo-plugins --output json` output"
-_CLI_CONFIG = "ibmcloud config.json"
 
 
 def _parse_version(text: str) -> Version | None:
@@ -73,7 +68,7 @@ def _parse_version(text: str) -> Version | None:
         return None
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     """Name a decoded JSON value's type the way the file's author would, for error messages."""
     if value is None:
         return "null"
@@ -88,7 +83,7 @@ def _json_type(value: object) -> str:
     return "object"
 
 
-def _load_json(text: str, what: str) -> Any:
+def load_json(text: str, what: str) -> Any:
     # A BOM appears when a config file was hand-edited on Windows; json.loads refuses it.
     text = text.lstrip("\ufeff")
     if not text.strip():
@@ -143,12 +138,12 @@ def _version_from_json(value: object, where: str) -> tuple[str, Version | None]:
             part = value.get(key)
             if not isinstance(part, int) or isinstance(part, bool):
                 raise ParseError(
-                    f"{where}: Version.{key} should be a number, got {_json_type(part)}"
+                    f"{where}: Version.{key} should be a number, got {json_type(part)}"
                 )
             parts.append(part)
         text = ".".join(str(part) for part in parts)
         return text, _parse_version(text)
-    raise ParseError(f"{where}: Version should be an object or a string, got {_json_type(value)}")
+    raise ParseError(f"{where}: Version should be an object or a string, got {json_type(value)}")
 
 
 def _string_list(value: object, where: str, key: str) -> tuple[str, ...]:
@@ -156,13 +151,13 @@ def _string_list(value: object, where: str, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ParseError(f"{where}: {key} should be a list of strings, got {_json_type(value)}")
+        raise ParseError(f"{where}: {key} should be a list of strings, got {json_type(value)}")
     return tuple(value)
 
 
 def _plugin_from_json(obj: object, where: str, default_name: str = "") -> Plugin:
     if not isinstance(obj, dict):
-        raise ParseError(f"{where} should be an object, got {_json_type(obj)}")
+        raise ParseError(f"{where} should be an object, got {json_type(obj)}")
     name = obj.get("Name", default_name)
     if name is None:
         name = default_name
@@ -175,7 +170,7 @@ def _plugin_from_json(obj: object, where: str, default_name: str = "") -> Plugin
     if status is None:
         status = ""
     if not isinstance(status, str):
-        raise ParseError(f"{where}: Status should be a string, got {_json_type(status)}")
+        raise ParseError(f"{where}: Status should be a string, got {json_type(status)}")
     return Plugin(name, aliases, version, version_text, status)
 
 
@@ -185,12 +180,12 @@ def parse_plugin_list_json(text: str) -> list[Plugin]:
     ``Version`` may be the SDK's ``{"Major", "Minor", "Build"}`` object or a plain string;
     ``Aliases`` may be null. A bare ``null`` (Go's empty slice) means no plug-ins.
     """
-    data = _load_json(strip_ansi(text), _PLUGIN_LIST_JSON)
+    data = load_json(strip_ansi(text), _PLUGIN_LIST_JSON)
     if data is None:
         return []
     if not isinstance(data, list):
         raise ParseError(
-            f"{_PLUGIN_LIST_JSON} should be a JSON array of plug-ins, got {_json_type(data)}"
+            f"{_PLUGIN_LIST_JSON} should be a JSON array of plug-ins, got {json_type(data)}"
         )
     return [_plugin_from_json(item, f"plug-in #{index}") for index, item in enumerate(data, 1)]
 
@@ -283,15 +278,15 @@ def parse_plugins_config(text: str) -> list[Plugin]:
     Its shape is ``{"Plugins": {name: metadata}}``; a missing or null ``Plugins`` means none are
     installed. The registry carries no status, so ``status`` is always ``""``.
     """
-    data = _load_json(text, _PLUGINS_CONFIG)
+    data = load_json(text, _PLUGINS_CONFIG)
     if not isinstance(data, dict):
-        raise ParseError(f"{_PLUGINS_CONFIG} should be a JSON object, got {_json_type(data)}")
+        raise ParseError(f"{_PLUGINS_CONFIG} should be a JSON object, got {json_type(data)}")
     registry = data.get("Plugins")
     if registry is None:
         return []
     if not isinstance(registry, dict):
         raise ParseError(
-            f"{_PLUGINS_CONFIG}: Plugins should be an object, got {_json_type(registry)}"
+            f"{_PLUGINS_CONFIG}: Plugins should be an object, got {json_type(registry)}"
         )
     return [
         _plugin_from_json(meta, f"plug-in {key!r}", default_name=key)
@@ -303,7 +298,7 @@ def _repo_versions(value: object, where: str) -> set[Version]:
     if value is None:
         return set()
     if not isinstance(value, list):
-        raise ParseError(f"{where}: versions should be an array, got {_json_type(value)}")
+        raise ParseError(f"{where}: versions should be an array, got {json_type(value)}")
     found: set[Version] = set()
     for item in value:
         text = item.get("version") if isinstance(item, dict) else item
@@ -321,9 +316,9 @@ def parse_repo_plugins(text: str) -> dict[str, list[Version]]:
     name and every alias maps to the plug-in's parseable versions, newest first; a plug-in found
     in several repositories gets the union. A real name wins over another plug-in's alias.
     """
-    data = _load_json(strip_ansi(text), _REPO_PLUGINS)
+    data = load_json(strip_ansi(text), _REPO_PLUGINS)
     if not isinstance(data, dict):
-        raise ParseError(f"{_REPO_PLUGINS} should be a JSON object, got {_json_type(data)}")
+        raise ParseError(f"{_REPO_PLUGINS} should be a JSON object, got {json_type(data)}")
     by_name: dict[str, set[Version]] = {}
     by_alias: dict[str, set[Version]] = {}
     for repo, entries in data.items():
@@ -332,12 +327,12 @@ def parse_repo_plugins(text: str) -> dict[str, list[Version]]:
         if not isinstance(entries, list):
             raise ParseError(
                 f"{_REPO_PLUGINS}: repository {repo!r} should list plug-ins in an array, "
-                f"got {_json_type(entries)}"
+                f"got {json_type(entries)}"
             )
         for index, entry in enumerate(entries, 1):
             where = f"repository {repo!r}, plug-in #{index}"
             if not isinstance(entry, dict):
-                raise ParseError(f"{where} should be an object, got {_json_type(entry)}")
+                raise ParseError(f"{where} should be an object, got {json_type(entry)}")
             name = entry.get("name")
             if not isinstance(name, str) or not name:
                 raise ParseError(f"{where} has no name")
@@ -355,84 +350,3 @@ def find_plugin(plugins: Iterable[Plugin], *names: str) -> Plugin | None:
     """Return the first plug-in whose name or any alias is one of ``names`` (case-sensitive)."""
     wanted = set(names)
     return next((plugin for plugin in plugins if wanted.intersection(plugin.names())), None)
-
-
-@dataclass(frozen=True)
-class CliConfig:
-    """The parts of the CLI's ``config.json`` the checks need; ``""`` when a value is absent."""
-
-    region: str
-    resource_group: str
-    iam_token: str
-    iam_refresh_token: str
-    account_id: str
-
-
-def _string_field(obj: Mapping[str, object], key: str, where: str) -> str:
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ParseError(f"{where}: {key} should be a string, got {_json_type(value)}")
-    return value
-
-
-def _nested_string(obj: Mapping[str, object], key: str, field: str) -> str:
-    # Logged-out or never-targeted configs hold null (or nothing) where the object would be.
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, dict):
-        raise ParseError(f"{_CLI_CONFIG}: {key} should be an object, got {_json_type(value)}")
-    return _string_field(value, field, f"{_CLI_CONFIG}: {key}")
-
-
-def parse_cli_config(text: str) -> CliConfig:
-    """Parse the CLI's ``<config dir>/config.json`` into a :class:`CliConfig`.
-
-    ``region`` comes from ``Region``, falling back to ``RegionID``; ``iam_token`` is kept as
-    stored, ``Bearer <jwt>``. An empty object is valid (a CLI that never logged in).
-    """
-    data = _load_json(text, _CLI_CONFIG)
-    if not isinstance(data, dict):
-        raise ParseError(f"{_CLI_CONFIG} should be a JSON object, got {_json_type(data)}")
-    return CliConfig(
-        region=_string_field(data, "Region", _CLI_CONFIG)
-        or _string_field(data, "RegionID", _CLI_CONFIG),
-        resource_group=_nested_string(data, "ResourceGroup", "Name"),
-        iam_token=_string_field(data, "IAMToken", _CLI_CONFIG),
-        iam_refresh_token=_string_field(data, "IAMRefreshToken", _CLI_CONFIG),
-        account_id=_nested_string(data, "Account", "GUID"),
-    )
-
-
-def config_dir(
-    env: Mapping[str, str],
-    home: str,
-    is_dir: Callable[[str], bool],
-    override: str | None = None,
-) -> str:
-    """Return the IBM Cloud CLI config directory, resolved the way the CLI resolves it.
-
-    Mirrors the CLI SDK's ``config_helpers.ConfigDir``: ``$IBMCLOUD_CONFIG_HOME`` is the config
-    directory itself; otherwise the base is ``$IBMCLOUD_HOME``, ``$BLUEMIX_HOME`` or ``home``, and
-    the directory is ``<base>/.ibmcloud`` when that is a directory, else ``<base>/.bluemix``.
-    ``override`` (``--ibmcloud-home``) replaces the base and beats the environment; when neither
-    child exists but ``override`` is a directory, it is taken as the config directory itself.
-    """
-    if override:
-        for child in (".ibmcloud", ".bluemix"):
-            candidate = posixpath.join(override, child)
-            if is_dir(candidate):
-                return candidate
-        # Users often pass ~/.bluemix itself rather than the home that contains it.
-        if is_dir(override):
-            return override
-        return posixpath.join(override, ".bluemix")
-    # The SDK treats an empty variable as unset, not as "the current directory".
-    explicit = env.get("IBMCLOUD_CONFIG_HOME", "")
-    if explicit:
-        return explicit
-    base = env.get("IBMCLOUD_HOME") or env.get("BLUEMIX_HOME") or home
-    newer = posixpath.join(base, ".ibmcloud")
-    return newer if is_dir(newer) else posixpath.join(base, ".bluemix")

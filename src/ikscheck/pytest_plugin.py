@@ -35,73 +35,21 @@ blocked_key = pytest.StashKey[tuple[str, ...]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from ikscheck.options import OPTIONS
+
     group = parser.getgroup("ikscheck", "ikscheck: IBM Cloud Kubernetes Service workstation checks")
-    add = group.addoption
-    add(
-        "--cluster",
-        action="append",
-        default=[],
-        metavar="NAME_OR_ID",
-        help="cluster to check; repeatable (default: the current context's cluster)",
-    )
-    add(
-        "--kubeconfig",
-        metavar="PATH",
-        help="kubeconfig, or a ':'-separated list (default: $KUBECONFIG, else ~/.kube/config)",
-    )
-    add("--ibmcloud-home", metavar="DIR", help="home of the IBM Cloud CLI config")
-    add(
-        "--iam-url",
-        metavar="URL",
-        help="IAM endpoint (default: $IKSCHECK_IAM_URL, else https://iam.cloud.ibm.com)",
-    )
-    add(
-        "--containers-url",
-        metavar="URL",
-        help="IKS API endpoint (default: $IKSCHECK_CONTAINERS_URL, "
-        "else https://containers.cloud.ibm.com)",
-    )
-    add("--replay", metavar="PATH", help="evaluate a recorded bundle (folder or .tar.gz)")
-    add("--record", metavar="PATH", help="also write a redacted bundle of everything gathered")
-    add(
-        "--now",
-        metavar="ISO8601",
-        help="evaluate times at this instant (default: now; replay: the recording's time)",
-    )
-    add(
-        "--report-json",
-        metavar="PATH",
-        default="reports/health.json",
-        help="JSON report (default: %(default)s)",
-    )
-    add(
-        "--fail-on",
-        choices=("fail", "warn"),
-        default="fail",
-        help="lowest status that makes the run exit non-zero; error counts as fail "
-        "(default: %(default)s)",
-    )
-    add(
-        "--max-skew",
-        type=int,
-        metavar="N",
-        help="kubectl/server minor version skew allowed (default: policy, 1)",
-    )
-    add("--ibmcloud", metavar="PATH", help="the ibmcloud to run (default: the first on PATH)")
-    add("--kubectl", metavar="PATH", help="the kubectl to run (default: the first on PATH)")
+    for option in OPTIONS:
+        group.addoption(option.flag, **option.argparse())
 
 
 def activate(config: pytest.Config) -> None:
     """Turn the suite on for this run: called by the suite's own conftest at configure time."""
     if session_key in config.stash:
         return
-    from ikscheck.session import Options, Session
+    from ikscheck.options import Options
+    from ikscheck.session import Session
 
-    opt = config.getoption
-    options = Options(
-        clusters=tuple(opt("cluster")),
-        **{name: opt(name) for name in _PLAIN_OPTIONS},
-    )
+    options = Options.from_values(config.getoption)
     try:
         session = Session(options, Path.cwd(), config.rootpath)
     except UsageError as exc:
@@ -120,22 +68,6 @@ def activate(config: pytest.Config) -> None:
         if not config.getoption("htmlpath", None) and options.report_json:
             config.option.htmlpath = str(Path(options.report_json).with_name("health.html"))
             config.option.self_contained_html = True
-
-
-_PLAIN_OPTIONS = (
-    "kubeconfig",
-    "ibmcloud_home",
-    "iam_url",
-    "containers_url",
-    "replay",
-    "record",
-    "now",
-    "report_json",
-    "fail_on",
-    "max_skew",
-    "ibmcloud",
-    "kubectl",
-)
 
 
 def _session(request: pytest.FixtureRequest) -> Session:

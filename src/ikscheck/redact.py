@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 
+from ikscheck.ansi import CSI
 from ikscheck.jwts import KEEP_CLAIMS, REDACTED_JWT_RE, redact_credential, redact_jwt, redact_jwts
 from ikscheck.pseudonyms import PSEUDO_EMAIL_RE, pseudonymise_text
 from ikscheck.secretkeys import (
@@ -57,7 +58,7 @@ _SCHEME = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-_ANSI = r"(?:\x1b\[[0-9;?]*[A-Za-z])*"  # `ibmcloud` colours keys even inside JSON
+_ANSI = f"(?:{CSI})*"  # `ibmcloud` colours keys even inside JSON
 _DQ = r"\"(?P<dq>(?:[^\"\\\r\n]|\\.)*+)\""
 _SQ = r"'(?P<sq>[^'\r\n]*+)'"
 _WORD = r"[^\s\"',;&{}\[\]#][^\s\"',;&{}\[\]]*+"

@@ -7,55 +7,50 @@ prerequisites block which check, and writes the JSON report and the bundle at th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import inspect
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ikscheck.check import CheckMeta, fill
+from ikscheck.check import CheckMeta, fill, meta_of, observation
 from ikscheck.errors import UsageError
 from ikscheck.evidence import Evidence, Settings, iso
+from ikscheck.options import Options
 from ikscheck.policy import Policy, load_policy
-from ikscheck.results import Ending, Result, Status
+from ikscheck.results import Ending, Result, Status, judge
 from ikscheck.workstation import Workstation
 
 if TYPE_CHECKING:
     from ikscheck.recording import Recorder
     from ikscheck.replay import ReplaySource
 
-FAIL_ON = ("fail", "warn")
-
-
-@dataclass(frozen=True)
-class Options:
-    """The suite's command-line options, as DESIGN.md lists them."""
-
-    clusters: tuple[str, ...] = ()
-    kubeconfig: str | None = None
-    ibmcloud_home: str | None = None
-    iam_url: str | None = None
-    containers_url: str | None = None
-    replay: str | None = None
-    record: str | None = None
-    now: str | None = None
-    report_json: str | None = "reports/health.json"
-    fail_on: str = "fail"
-    max_skew: int | None = None
-    ibmcloud: str | None = None
-    kubectl: str | None = None
-
 
 class Session:
     """Per-run state: evidence, facts, results, and what is written at the end."""
 
-    def __init__(self, options: Options, cwd: Path, rootdir: Path) -> None:
+    def __init__(
+        self,
+        options: Options,
+        cwd: Path,
+        rootdir: Path,
+        evidence: Evidence | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        """A run with these options; ``evidence`` and ``policy``, when given, replace the
+        source and the configuration the options would choose (tests, tools)."""
         self.options = options
-        self.policy: Policy = load_policy(cwd, rootdir).with_overrides(max_skew=options.max_skew)
+        if policy is None:
+            policy = load_policy(cwd, rootdir).with_overrides(max_skew=options.max_skew)
+        self.policy: Policy = policy
         now = parse_now(options.now)
         self.replay: ReplaySource | None = None
         self.recorder: Recorder | None = None
         self.evidence: Evidence
-        if options.replay:
+        if evidence is not None:
+            self.evidence = evidence
+        elif options.replay:
             if options.record:
                 raise UsageError("--record and --replay cannot be combined")
             from ikscheck.replay import ReplaySource
@@ -145,6 +140,38 @@ class Session:
         self.results.append(result)
         self._by_id.setdefault(meta.id, []).append(result)
         return result
+
+    def evaluate(self, func: Callable[..., object], params: dict[str, str] | None = None) -> Result:
+        """Run the check ``func`` once, outside pytest, with these params: its result.
+
+        The fixtures it may ask for are ``workstation``, ``policy`` and its params. Checks are
+        tested this way, facts to verdict in memory; prerequisites are not consulted.
+
+        >>> from datetime import UTC, datetime
+        >>> from ikscheck.check import check, expect
+        >>> from ikscheck.replay import ReplaySource
+        >>> source = ReplaySource({"which ibmcloud": []}, Settings(), datetime.now(UTC))
+        >>> session = Session(Options(), Path("."), Path("."), source, Policy())
+        >>> def test_cli_found(workstation): expect(workstation.ibmcloud_path, "not found")
+        >>> meta = check("ABC-001", "found", severity="low", remediation="install it")
+        >>> session.evaluate(meta(test_cli_found)).status
+        <Status.FAIL: 'fail'>
+        """
+        meta = meta_of(func)
+        if meta is None:
+            raise ValueError(f"{func!r} is not a check: it has no @check metadata")
+        params = params or {}
+        fixtures = {"workstation": self.workstation, "policy": self.policy, **params}
+        wanted = inspect.signature(func).parameters
+        observation.set("")
+        try:
+            func(**{name: fixtures[name] for name in wanted})
+        except Exception as exc:
+            ending = judge(exc, "")
+        else:
+            ending = judge(None, observation.get())
+        name = f"{func.__name__}[{'-'.join(params.values())}]" if params else func.__name__
+        return self.conclude(meta, name, params, ending)
 
     # -- the end -----------------------------------------------------------------------------
 

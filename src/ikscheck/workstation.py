@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
-from ikscheck import ibmcloud, versions
+from ikscheck import cliconfig, ibmcloud, versions
 from ikscheck import kubeconfig as kubeconfigs
+from ikscheck.cliconfig import CliConfig
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import Command, CommandResult, Evidence
-from ikscheck.ibmcloud import PLUGIN_NAMES, CliConfig, Plugin
+from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
 from ikscheck.kubeconfig import Context, Kubeconfig
 from ikscheck.policy import Policy
 from ikscheck.versions import KubeVersion, Skew
@@ -139,7 +140,7 @@ class Workstation:
     def cli_config_dir(self) -> str:
         env = {n: v for n in CONFIG_ENV if (v := self.evidence.env(n))}
         home = self.evidence.env("HOME") or "~"
-        return ibmcloud.config_dir(
+        return cliconfig.config_dir(
             env, home, lambda path: self.evidence.read(path).is_dir, self.settings.ibmcloud_home
         )
 
@@ -156,7 +157,7 @@ class Workstation:
         if found.text is None:
             raise EvidenceError(f"cannot read {path}: {found.error}")
         try:
-            return ibmcloud.parse_cli_config(found.text)
+            return cliconfig.parse_cli_config(found.text)
         except ParseError as exc:
             raise ParseError(f"{path}: {exc}") from None
 
@@ -289,7 +290,7 @@ class Workstation:
         "" when there is no current context to resolve.
         """
         if self.settings.clusters:
-            return list(self.settings.clusters)
+            return list(dict.fromkeys(self.settings.clusters))  # each once: results stay unique
         try:
             current = self.kubeconfig.current_context
         except (EvidenceError, ParseError):

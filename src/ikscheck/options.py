@@ -1,0 +1,94 @@
+"""The suite's command-line options, as data: the plugin declares them, the session reads them.
+
+The names are a contract (DESIGN.md): CI jobs and support scripts are written against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FAIL_ON = ("fail", "warn")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The values of the options below for one run."""
+
+    clusters: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    ibmcloud_home: str | None = None
+    iam_url: str | None = None
+    containers_url: str | None = None
+    replay: str | None = None
+    record: str | None = None
+    now: str | None = None
+    report_json: str | None = "reports/health.json"
+    fail_on: str = "fail"
+    max_skew: int | None = None
+    ibmcloud: str | None = None
+    kubectl: str | None = None
+
+    @classmethod
+    def from_values(cls, get: Any) -> Options:
+        """Options from ``get(dest)``, as pytest's ``config.getoption`` answers."""
+        values = {spec.dest: get(spec.dest) for spec in OPTIONS}
+        values["clusters"] = tuple(values.pop("cluster") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: its flag and what argparse needs to know of it."""
+
+    flag: str
+    help: str
+    metavar: str | None = None
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    repeatable: bool = False
+    integer: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def argparse(self) -> dict[str, Any]:
+        """The keyword arguments of ``addoption`` for this option."""
+        found: dict[str, Any] = {"help": self.help, "dest": self.dest}
+        if self.repeatable:
+            found.update(action="append", default=[])
+        elif self.default is not None:
+            found["default"] = self.default
+        for name in ("metavar", "choices"):
+            if getattr(self, name) is not None:
+                found[name] = getattr(self, name)
+        if self.integer:
+            found["type"] = int
+        return found
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--cluster", "cluster to check; repeatable (default: the current context's cluster)",
+           "NAME_OR_ID", repeatable=True),
+    Option("--kubeconfig",
+           "kubeconfig, or a ':'-separated list (default: $KUBECONFIG, else ~/.kube/config)",
+           "PATH"),
+    Option("--ibmcloud-home", "home of the IBM Cloud CLI config", "DIR"),
+    Option("--iam-url",
+           "IAM endpoint (default: $IKSCHECK_IAM_URL, else https://iam.cloud.ibm.com)", "URL"),
+    Option("--containers-url", "IKS API endpoint (default: $IKSCHECK_CONTAINERS_URL, "
+           "else https://containers.cloud.ibm.com)", "URL"),
+    Option("--replay", "evaluate a recorded bundle (folder or .tar.gz)", "PATH"),
+    Option("--record", "also write a redacted bundle of everything gathered", "PATH"),
+    Option("--now", "evaluate times at this instant "
+           "(default: now; replay: the recording's time)", "ISO8601"),
+    Option("--report-json", "JSON report (default: %(default)s)", "PATH",
+           default="reports/health.json"),
+    Option("--fail-on", "lowest status that makes the run exit non-zero; error counts as fail "
+           "(default: %(default)s)", default="fail", choices=FAIL_ON),
+    Option("--max-skew", "kubectl/server minor version skew allowed (default: policy, 1)", "N",
+           integer=True),
+    Option("--ibmcloud", "the ibmcloud to run (default: the first on PATH)", "PATH"),
+    Option("--kubectl", "the kubectl to run (default: the first on PATH)", "PATH"),
+)  # fmt: skip
