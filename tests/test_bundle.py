@@ -149,3 +149,38 @@ def test_replay_source_reads_what_write_bundle_wrote(tmp_path: Path) -> None:
         source.run(Command("/bin/kubectl", ("help",)))
     with pytest.raises(UsageError):
         ReplaySource.from_bundle(tmp_path / "missing")
+
+
+def test_record_says_where_the_bundle_went_and_its_size(
+    make_workstation, run_suite, tmp_path: Path
+) -> None:
+    ws = make_workstation()
+    bundle = tmp_path / "ticket.tar.gz"
+    run = run_suite(*ws.args, "--record", str(bundle))
+    size = bundle.stat().st_size
+    shown = f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KiB"
+    run.result.stdout.fnmatch_lines([f"Bundle: {bundle} ({shown})"])
+
+
+def test_replay_says_which_bundle_and_when_it_was_recorded(run_suite) -> None:
+    recorded = read_manifest(HEALTHY)["recorded_at"]
+    run = run_suite("--replay", str(HEALTHY))
+    run.result.stdout.fnmatch_lines(
+        [f"ikscheck: replaying the bundle {HEALTHY}, recorded {recorded}"]
+    )
+
+
+def test_replay_of_a_cluster_the_bundle_lacks_lists_those_it_holds(run_suite) -> None:
+    run = run_suite("--replay", str(HEALTHY), "--cluster", "othercluster")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in run.result.errlines if line.strip()]
+    assert errors == [
+        f"ERROR: --cluster othercluster: the bundle {HEALTHY} holds no recording of it; "
+        f"it holds: {testenv.CLUSTER}"
+    ]
+
+
+def test_replay_of_a_cluster_it_holds_checks_that_one(run_suite) -> None:
+    run = run_suite("--replay", str(HEALTHY), "--cluster", testenv.CLUSTER)
+    assert run.report["clusters"] == [testenv.CLUSTER]
+    assert run.status("KCTL-002", cluster=testenv.CLUSTER) == "pass"

@@ -27,6 +27,7 @@ import trustme
 import yaml
 from pytest_httpserver import HTTPServer
 
+import testenv
 from ikscheck.errors import EvidenceError
 from ikscheck.evidence import Command, Settings, http_key, kind_of
 from ikscheck.live import MAX_FILE_BYTES, LiveSource
@@ -667,7 +668,7 @@ def ca() -> trustme.CA:
 def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
     server.start()
     try:
         yield server

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+import testenv
+
 CONFTEST = (
     "import pytest\nfrom ikscheck import pytest_plugin\n\n"
     "@pytest.hookimpl(tryfirst=True)\ndef pytest_configure(config):\n"
@@ -100,6 +102,10 @@ def test_blocked_inside():
 @check("ABC-008", "a bug in the check", {META})
 def test_bug():
     {{}}["missing"]
+
+@check("ABC-009", "needs one that errored", {META}, needs=("ABC-004",))
+def test_after_error():
+    raise AssertionError("never runs")
 """
     result = suite(pytester, body)
     found = report(pytester)
@@ -112,6 +118,7 @@ def test_bug():
         "test_blocked_in_turn": "skip",
         "test_blocked_inside": "skip",
         "test_bug": "error",
+        "test_after_error": "skip",
     }
     assert found["test_pass"]["message"] == "observed 1"
     assert found["test_warn"]["message"] == "observed 2"
@@ -122,6 +129,11 @@ def test_bug():
     assert found["test_blocked_in_turn"]["blocked_by"] == ["ABC-003"]
     assert found["test_blocked_inside"]["blocked_by"] == ["ABC-001"]
     assert found["test_bug"]["message"] == "internal error in the check (KeyError: 'missing')"
+    # A bug keeps its traceback, for the report a user files; verdicts carry none.
+    assert "KeyError: 'missing'" in found["test_bug"]["traceback"]
+    assert "traceback" not in found["test_fail"] and "traceback" not in found["test_error"]
+    # A prerequisite that could not be evaluated blocks what needs it, as a failed one does.
+    assert found["test_after_error"]["blocked_by"] == ["ABC-004"]
     assert "Traceback" not in result.stdout.str()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
@@ -171,3 +183,73 @@ def test_plugin_stays_quiet_outside_the_suite(pytester: pytest.Pytester) -> None
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.OK
     assert not (pytester.path / "reports").exists()
+
+
+PASSING = f"""
+@check("ABC-001", "passes", {META})
+def test_pass():
+    observe("observed 1")
+"""
+WARNING = (
+    PASSING
+    + f"""
+@check("ABC-002", "warns", {META})
+def test_warn():
+    warn("observed 2")
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "fail_on", "verdict", "code"),
+    [
+        (PASSING, "fail", "healthy", 0),
+        (PASSING, "warn", "healthy", 0),
+        (WARNING, "fail", "healthy", 0),
+        (WARNING, "warn", "unhealthy", 1),
+    ],
+    ids=["pass-fail", "pass-warn", "warn-fail", "warn-warn"],
+)
+def test_fail_on_sets_the_exit_code_and_the_reports_verdict(
+    pytester: pytest.Pytester, body: str, fail_on: str, verdict: str, code: int
+) -> None:
+    result = suite(pytester, body, "--fail-on", fail_on)
+    assert result.ret == code
+    doc = json.loads((pytester.path / "reports" / "health.json").read_text())
+    assert (doc["verdict"], doc["exit_code"], doc["fail_on"]) == (verdict, code, fail_on)
+
+
+def test_the_terminal_ends_with_each_non_pass_result_and_what_to_do(
+    pytester: pytest.Pytester,
+) -> None:
+    body = f"""
+@check("ABC-001", "passes", {META})
+def test_pass():
+    observe("all good")
+
+@check("ABC-002", "fails", severity="low", remediation="run fix-it --now")
+def test_fail():
+    expect(False, "observed 3")
+
+@check("ABC-003", "blocked", {META}, needs=("ABC-002",))
+def test_blocked():
+    pass
+"""
+    result = suite(pytester, body)
+    result.stdout.fnmatch_lines(
+        [
+            "*ikscheck: 1 pass, 0 warn, 1 fail, 0 error, 1 skip*",
+            "FAIL  ABC-002: observed 3  -> run fix-it --now",
+            "SKIP  ABC-003: blocked by ABC-002 (a prerequisite failed)",
+            "JSON report: *health.json",
+        ]
+    )
+    assert "all good" not in result.stdout.str()  # passes stay dots
+    assert "short test summary" not in result.stdout.str()  # said once, by ikscheck
+
+
+def test_help_lists_no_pytester_options(pytester: pytest.Pytester) -> None:
+    # pytester is the tests' plugin: a user's `pytest checks/ --help` must not offer it.
+    result = pytester.runpytest_subprocess(str(testenv.REPO / "checks"), "--help")
+    assert "--runpytest" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*--report-json*"])

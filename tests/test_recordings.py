@@ -16,11 +16,38 @@ import make
 
 RECORDINGS = testenv.REPO / "recordings"
 BUNDLE_SCHEMA = json.loads((testenv.REPO / "schemas" / "bundle.schema.json").read_text())
+KS, CR = "kubernetes-service", "container-registry"
+HEALTHY = {
+    ("CLI-001", ()): "pass",
+    ("CLI-002", ()): "pass",
+    ("CLI-003", ()): "pass",
+    ("KCTL-001", ()): "pass",
+    ("KCTL-002", (("cluster", "mycluster"),)): "pass",
+    ("KCTL-003", (("cluster", "mycluster"),)): "pass",
+    ("PLG-001", ()): "pass",
+    ("PLG-002", ()): "pass",
+    ("PLG-003", (("plugin", KS),)): "pass",
+    ("PLG-003", (("plugin", CR),)): "pass",
+    ("PLG-004", (("plugin", KS),)): "pass",
+    ("PLG-004", (("plugin", CR),)): "pass",
+}
+#: Every result of every recording, by (id, params): per-plug-in and per-cluster results too.
 EXPECTED = {
-    "healthy": {},
-    "plugin-missing": {"PLG-001": "fail"},
-    "kubectl-skew": {"KCTL-002": "fail"},
-    "cli-missing": {"CLI-001": "fail", "CLI-002": "skip", "PLG-001": "skip"},
+    "healthy": HEALTHY,
+    "plugin-missing": {
+        **HEALTHY,
+        ("PLG-001", ()): "fail",
+        ("PLG-003", (("plugin", KS),)): "skip",
+        ("PLG-004", (("plugin", KS),)): "skip",
+    },
+    "kubectl-skew": {**HEALTHY, ("KCTL-002", (("cluster", "mycluster"),)): "fail"},
+    "cli-missing": {
+        **{key: "skip" for key in HEALTHY if key[0].startswith(("CLI", "PLG"))},
+        ("CLI-001", ()): "fail",
+        ("KCTL-001", ()): "pass",
+        ("KCTL-002", (("cluster", "mycluster"),)): "pass",
+        ("KCTL-003", (("cluster", "mycluster"),)): "pass",
+    },
 }
 
 
@@ -32,12 +59,15 @@ def statuses(report: dict) -> dict[str, str]:
 def test_recording_replays_to_its_verdicts(run_suite, name: str) -> None:
     run = run_suite("--replay", str(RECORDINGS / name))
     assert run.report["mode"] == "replay"
-    by_id = {c["id"]: c["status"] for c in run.report["checks"]}
-    for check_id, status in EXPECTED[name].items():
-        assert by_id[check_id] == status
-    healthy = set(by_id) - set(EXPECTED[name]) - {"PLG-003", "PLG-004", "CLI-002"}
-    assert {by_id[i] for i in healthy} <= {"pass", "skip"}
+    found = {
+        (c["id"], tuple(sorted(c["params"].items()))): c["status"] for c in run.report["checks"]
+    }
+    assert len(found) == len(run.report["checks"])  # each result unique by id and params
+    assert found == EXPECTED[name]
     assert run.result.ret == (0 if name == "healthy" else 1)
+    assert (run.report["verdict"], run.report["exit_code"]) == (
+        ("healthy", 0) if name == "healthy" else ("unhealthy", 1)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(testenv.RECORDINGS))

@@ -99,3 +99,79 @@ def test_report_paths_follow_the_option(run_suite, pytester, tmp_path: Path) -> 
     )
     assert json.loads(target.read_text())["summary"]["pass"] == 12
     assert (target.parent / "health.html").exists()
+
+
+def test_json_environment_has_stable_keys(run_suite) -> None:
+    env = run_suite("--replay", str(RECORDINGS / "healthy")).report["environment"]
+    assert env["ibmcloud"] == {"path": "/tmp/ikscheck-recording/bin/ibmcloud", "version": "2.9.0"}
+    assert env["plugins"] == [
+        {"name": "kubernetes-service", "installed_as": "container-service", "version": "1.0.672"},
+        {"name": "container-registry", "installed_as": "container-registry", "version": "1.3.11"},
+    ]
+    assert env["kubectl"]["path"] == "/tmp/ikscheck-recording/bin/kubectl"
+    assert re.fullmatch(r"1\.\d+\.\d+", env["kubectl"]["version"])
+    [cluster] = env["clusters"]
+    assert cluster["name"] == testenv.CLUSTER
+    assert cluster["context"] == f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
+    assert re.fullmatch(r"1\.\d+\.4", cluster["server_version"])
+
+
+def test_json_environment_says_null_for_what_is_missing(run_suite) -> None:
+    env = run_suite("--replay", str(RECORDINGS / "cli-missing")).report["environment"]
+    assert env["ibmcloud"] == {"path": None, "version": None}
+    assert [p["version"] for p in env["plugins"]] == [None, None]
+
+
+def test_html_environment_table_is_rendered_from_the_json_environment(run_suite, pytester) -> None:
+    run = run_suite("--replay", str(RECORDINGS / "plugin-missing"))
+    page = (pytester.path / "reports" / "health.html").read_text()
+    server = run.report["environment"]["clusters"][0]["server_version"]
+    assert f"server {server}" in page
+    assert "not installed" in page  # the missing kubernetes-service plug-in
+    assert "unhealthy" in page
+
+
+def schema_properties(node: object) -> set[str]:
+    """Every property name a schema defines, at any depth."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                found |= set(value)
+            found |= schema_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= schema_properties(value)
+    return found
+
+
+def test_every_report_field_is_described_in_the_schema_and_the_docs() -> None:
+    docs = (testenv.REPO / "docs" / "report.md").read_text()
+    missing = sorted(name for name in schema_properties(REPORT_SCHEMA) if f"`{name}`" not in docs)
+    assert missing == [], f"docs/report.md does not describe {missing}"
+
+    def undescribed(node: object, path: str) -> list[str]:
+        found = []
+        if isinstance(node, dict):
+            for name, value in (node.get("properties") or {}).items():
+                if "description" not in value and name not in (
+                    "pass",
+                    "warn",
+                    "fail",
+                    "error",
+                    "skip",
+                ):
+                    found.append(f"{path}.{name}")
+            for key, value in node.items():
+                found += undescribed(value, f"{path}.{key}")
+        return found
+
+    assert undescribed(REPORT_SCHEMA, "$") == []
+
+
+def test_a_cluster_named_twice_is_checked_once(run_suite) -> None:
+    run = run_suite(
+        "--replay", str(RECORDINGS / "healthy"), "--cluster", "mycluster", "--cluster", "mycluster"
+    )
+    keys = [(c["id"], tuple(sorted(c["params"].items()))) for c in run.report["checks"]]
+    assert len(keys) == len(set(keys)) == 12

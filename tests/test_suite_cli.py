@@ -1,4 +1,9 @@
-"""CLI-001..003 end to end: the stand-in ibmcloud on a temporary workstation's PATH."""
+"""CLI-001..003 end to end: the stand-in ibmcloud on a temporary workstation's PATH.
+
+Per check, a pass and a fail, and what needs real processes (not executable, hangs) or the
+session (blocking by prerequisites, the whole report). Every branch of the checks' judgement is
+in tests/test_checks_cli.py, in memory.
+"""
 
 from __future__ import annotations
 
@@ -40,13 +45,6 @@ def test_cli_001_passes_and_names_the_version_line_and_path(make_workstation, ru
     assert run.result.ret == 0
 
 
-def test_cli_001_message_has_no_colour_codes(make_workstation, run_suite) -> None:
-    ws = make_workstation(ansi=True)
-    found = run_suite(*ws.args).check("CLI-001")
-    assert found["status"] == "pass"
-    assert found["message"] == f"ibmcloud version {HEALTHY_CLI} ({ws.bin / 'ibmcloud'})"
-
-
 def test_cli_001_fails_when_not_installed(make_workstation, run_suite) -> None:
     ws = make_workstation(cli=None)
     run = run_suite(*ws.args)
@@ -64,17 +62,6 @@ def test_cli_001_fails_when_not_executable(make_workstation, run_suite) -> None:
     assert found["status"] == "fail"
     assert found["message"] == (
         f"`ibmcloud version`: {ws.bin / 'ibmcloud'} is on PATH but not executable"
-    )
-    assert found["remediation"] == INSTALL
-
-
-def test_cli_001_fails_on_a_non_zero_exit(make_workstation, run_suite) -> None:
-    ws = make_workstation(behaviour="exit1")
-    found = run_suite(*ws.args).check("CLI-001")
-    assert found["status"] == "fail"
-    assert found["message"] == (
-        "`ibmcloud version` exited with status 1: "
-        "Something went wrong: the CLI configuration is corrupted."
     )
     assert found["remediation"] == INSTALL
 
@@ -109,39 +96,16 @@ def test_cli_001_fails_for_a_bad_ibmcloud_option(make_workstation, run_suite, na
     assert found["message"] == message.format(path=path)
 
 
-def test_cli_001_passes_for_output_it_cannot_read(make_workstation, run_suite) -> None:
-    # It runs and exits 0: CLI-001 holds (CHECKS.md fails only on not found, not executable,
-    # non-zero exit, timeout); the unparseable version is CLI-002's error.
-    ws = make_workstation(behaviour="garbage")
-    found = run_suite(*ws.args).check("CLI-001")
-    assert found["status"] == "pass"
-    assert found["message"].endswith(f"garbage \ufffd{{not: json] ({ws.bin / 'ibmcloud'})")
-
-
 # -- CLI-002 ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("release", RELEASES)
-def test_cli_002_passes_for_real_releases(make_workstation, run_suite, release) -> None:
+def test_cli_002_passes_for_a_real_release(make_workstation, run_suite) -> None:
+    release = RELEASES[-1]
     ws = make_workstation(cli=release)
     found = run_suite(*ws.args).check("CLI-002")
     assert found["status"] == "pass"
     assert found["message"] == f"ibmcloud {release.split('+')[0]} (minimum 0.8.0)"
     assert found["remediation"] == ""
-
-
-@pytest.mark.parametrize(
-    ("cli", "status", "message"),
-    [
-        ("0.10.0+abc1234-2019-01-01T00:00:00+00:00", "pass", "ibmcloud 0.10.0 (minimum 0.8.0)"),
-        ("0.8.0+abc1234-2019-01-01T00:00:00+00:00", "pass", "ibmcloud 0.8.0 (minimum 0.8.0)"),
-        ("0.7.9+abc1234-2018-01-01T00:00:00+00:00", "fail", "ibmcloud 0.7.9 (minimum 0.8.0)"),
-    ],
-)
-def test_cli_002_compares_versions_not_strings(make_workstation, run_suite, cli, status, message):
-    ws = make_workstation(cli=cli)
-    found = run_suite(*ws.args).check("CLI-002")
-    assert (found["status"], found["message"]) == (status, message)
 
 
 def test_cli_002_fails_below_the_policy_minimum(make_workstation, run_suite) -> None:
@@ -153,22 +117,13 @@ def test_cli_002_fails_below_the_policy_minimum(make_workstation, run_suite) -> 
     assert found["remediation"] == "ibmcloud update"
 
 
-@pytest.mark.parametrize(
-    ("changes", "shown"),
-    [
-        ({"behaviour": "garbage"}, "'\\x00\\x13garbage \ufffd{not: json]'"),
-        ({"cli": "unknown"}, "'ibmcloud version unknown'"),
-    ],
-    ids=["garbage", "no-version-number"],
-)
-def test_cli_002_errors_when_the_version_is_unparseable(
-    make_workstation, run_suite, changes, shown
-):
-    ws = make_workstation(**changes)
+def test_cli_002_errors_when_the_version_is_unparseable(make_workstation, run_suite) -> None:
+    ws = make_workstation(behaviour="garbage")
     run = run_suite(*ws.args)
     assert run.status("CLI-001") == "pass"
     found = run.check("CLI-002")
     assert found["status"] == "error"
+    shown = "'\\x00\\x13garbage \ufffd{not: json]'"
     assert found["message"] == f"cannot find a version in `ibmcloud version` output: {shown}"
     assert found["blocked_by"] == []
 
@@ -188,9 +143,6 @@ TARGET = "ibmcloud target -r <region> -g <resource group>"
     ("region", "group", "status", "message"),
     [
         ("us-south", "default", "pass", "region us-south, resource group default"),
-        ("eu-de", "prod", "pass", "region eu-de, resource group prod"),
-        ("us-south", "", "warn", "region us-south, resource group (none)"),
-        ("", "default", "fail", "region (none), resource group default"),
         ("", "", "fail", "region (none), resource group (none)"),
     ],
 )
@@ -199,25 +151,6 @@ def test_cli_003_target(make_workstation, run_suite, region, group, status, mess
     found = run_suite(*ws.args).check("CLI-003")
     assert (found["status"], found["message"]) == (status, message)
     assert found["remediation"] == ("" if status == "pass" else TARGET)
-
-
-def test_cli_003_fails_without_a_cli_config(make_workstation, run_suite) -> None:
-    ws = make_workstation()
-    config = ws.home / ".bluemix" / "config.json"
-    config.unlink()
-    found = run_suite(*ws.args).check("CLI-003")
-    assert found["status"] == "fail"
-    assert found["message"] == f"no region targeted: no CLI config at {config}"
-    assert found["remediation"] == TARGET
-
-
-def test_cli_003_errors_on_a_config_that_is_not_json(make_workstation, run_suite) -> None:
-    ws = make_workstation()
-    config = ws.home / ".bluemix" / "config.json"
-    config.write_text('{"Region": "us-south",')
-    found = run_suite(*ws.args).check("CLI-003")
-    assert found["status"] == "error"
-    assert found["message"].startswith(f"{config}: ibmcloud config.json is not valid JSON: ")
 
 
 def test_cli_003_is_blocked_without_the_cli(make_workstation, run_suite) -> None:

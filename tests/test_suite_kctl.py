@@ -1,7 +1,10 @@
 """KCTL-001..003 end to end: a real fixed-version kubectl against a real HTTPS /version.
 
 Server versions are chosen relative to the fixed kubectl's own, so the tests hold whatever
-fixed kubectl the machine has (testenv.fixed_kubectl says which).
+fixed kubectl the machine has (testenv.fixed_kubectl says which). Per check, a pass and a fail,
+and what needs real processes or servers (hangs, an unreachable master, TLS, dispatchers,
+several clusters) or the session (blocking by KCTL-001); every branch of the checks'
+judgement is in tests/test_checks_kctl.py, in memory.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def kubectl_script(minor: int, *, hang_with_context: bool = False, suffix: str =
 
 @pytest.mark.parametrize(
     ("offset", "status"),
-    [(0, "pass"), (1, "warn"), (-1, "warn"), (2, "fail"), (-3, "fail")],
+    [(0, "pass"), (2, "fail")],
 )
 def test_kctl_002_skew_against_a_real_kubectl(make_workstation, run_suite, offset, status) -> None:
     ws = make_workstation(server_minor_offset=offset)
@@ -43,13 +46,6 @@ def test_kctl_002_skew_against_a_real_kubectl(make_workstation, run_suite, offse
     assert found["message"] == f"kubectl 1.{client} vs server 1.{server}: skew {abs(offset)}"
     if status != "pass":
         assert found["remediation"].startswith(f"Install kubectl 1.{server}: https://dl.k8s.io/")
-
-
-def test_kctl_002_another_major_fails(make_workstation, run_suite) -> None:
-    ws = make_workstation(server_major_offset=1)
-    found = run_suite(*ws.args).check("KCTL-002", cluster=testenv.CLUSTER)
-    assert found["status"] == "fail"
-    assert found["message"].endswith("different major versions")
 
 
 def test_kctl_002_max_skew_option_widens_the_window(make_workstation, run_suite) -> None:
@@ -80,19 +76,6 @@ def test_kctl_002_wrong_ca_is_a_tls_error(make_workstation, run_suite) -> None:
     )
 
 
-def test_kctl_002_unknown_cluster_is_an_error(make_workstation, run_suite) -> None:
-    make_workstation()
-    found = run_suite("--cluster", "othercluster").check("KCTL-002", cluster="othercluster")
-    assert found["status"] == "error"
-    assert found["message"] == "no kubeconfig context for cluster othercluster"
-
-
-def test_kctl_002_finds_the_cluster_by_id(make_workstation, run_suite) -> None:
-    make_workstation()
-    run = run_suite("--cluster", testenv.CLUSTER_ID)
-    assert run.status("KCTL-002", cluster=testenv.CLUSTER_ID) == "pass"
-
-
 def test_kctl_001_passes_with_the_version(make_workstation, run_suite) -> None:
     ws = make_workstation()
     found = run_suite(*ws.args).check("KCTL-001")
@@ -110,14 +93,6 @@ def test_kctl_001_fails_without_kubectl_and_blocks_the_rest(make_workstation, ru
     for check_id in ("KCTL-002", "KCTL-003"):
         found = run.check(check_id, cluster=testenv.CLUSTER)
         assert (found["status"], found["blocked_by"]) == ("skip", ["KCTL-001"])
-
-
-def test_kctl_001_fails_on_garbage(make_workstation, run_suite) -> None:
-    ws = make_workstation(kubectl_script="#!/bin/sh\necho 'Segmentation fault'\n")
-    found = run_suite(*ws.args).check("KCTL-001")
-    assert found["status"] == "fail"
-    assert found["message"].startswith("`kubectl version --client -o json` printed no version: ")
-    assert "Segmentation fault" in found["message"]
 
 
 def test_a_hung_kubectl_ends_within_twice_the_timeout(make_workstation, run_suite) -> None:

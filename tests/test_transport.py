@@ -16,6 +16,7 @@ import trustme
 from pytest_httpserver import HTTPServer
 from requests.adapters import HTTPAdapter
 
+import testenv
 from ikscheck.transport import HttpTransport, classify
 
 
@@ -40,7 +41,7 @@ def ca() -> trustme.CA:
 def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
     server.start()
     try:
         yield server

@@ -1,0 +1,179 @@
+"""Checks judged in memory: facts to verdict, without a pytest subprocess.
+
+A :class:`Setup` starts from the evidence of a bundled recording (a real live run, recorded),
+changes it piece by piece, and judges one check over it through the engine's own session. The
+end-to-end runs through pytester (tests/test_suite_*.py) cover each area's wiring; these cover
+the branches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import importlib.util
+import io
+import json
+import shutil
+import tempfile
+import types
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import testenv
+from ikscheck.bundle import read_manifest
+from ikscheck.catalogue import checks
+from ikscheck.evidence import Command, Settings, file_key, http_key, which_key
+from ikscheck.options import Options
+from ikscheck.policy import Policy
+from ikscheck.replay import ReplaySource
+from ikscheck.results import Result
+from ikscheck.session import Session
+
+CHECKS = checks()
+#: Where recordings/make.py builds its workstations: the paths inside every bundled recording.
+ROOT = "/tmp/ikscheck-recording"
+BIN = f"{ROOT}/bin"
+HOME = f"{ROOT}/home"
+KUBECTL_VERSION = ("version", "--client", "-o", "json")
+CONTEXT = f"{testenv.CLUSTER}/{testenv.CLUSTER_ID}"
+
+
+class Setup:
+    """The evidence of one recording, to change and judge checks over."""
+
+    def __init__(self, recording: str = "healthy") -> None:
+        manifest = read_manifest(testenv.REPO / "recordings" / recording)
+        self.records: dict[str, Any] = {e["key"]: e["data"] for e in manifest["evidence"]}
+        self.settings = Settings.from_json(manifest["settings"])
+        self.recorded_at = datetime.fromisoformat(manifest["recorded_at"])
+
+    # -- pieces of evidence, to read or change in place ----------------------------------------
+
+    def command(self, program: str, *args: str, context: str | None = None) -> dict[str, Any]:
+        """The recorded result of a command (added as a success with no output if absent)."""
+        key = Command(program, args, context).key
+        shown = " ".join((Path(program).name, *args, *(("--context", context) if context else ())))
+        return self.records.setdefault(  # type: ignore[no-any-return]
+            key,
+            {"command": shown, "returncode": 0, "stdout": "", "stderr": "", "duration": 0.0,
+             "error": ""},
+        )  # fmt: skip
+
+    def ibmcloud(self, *args: str) -> dict[str, Any]:
+        return self.command(f"{BIN}/ibmcloud", *args)
+
+    def kubectl(self, path: str = f"{BIN}/kubectl", context: str | None = None) -> dict[str, Any]:
+        """``kubectl version --client -o json`` of the kubectl at ``path``."""
+        return self.command(path, *KUBECTL_VERSION, context=context)
+
+    def file(self, path: str, **data: Any) -> dict[str, Any]:
+        """The recorded read of ``path``; ``data`` replaces fields (a new file if absent)."""
+        found = self.records.setdefault(
+            file_key(path),
+            {"path": path, "exists": True, "is_dir": False, "text": "", "mode": 0o600,
+             "error": "", "realpath": path},
+        )  # fmt: skip
+        found.update(data)
+        return found  # type: ignore[no-any-return]
+
+    def which(self, name: str, *paths: str) -> None:
+        self.records[which_key(name)] = list(paths)
+
+    def master(self) -> dict[str, Any]:
+        """The recorded ``GET <server>/version`` of the cluster."""
+        [key] = [
+            k for k in self.records if k.startswith("GET ") and k.split()[1].endswith("/version")
+        ]
+        return self.records[key]  # type: ignore[no-any-return]
+
+    def master_key(self, url: str, ca_pem: bytes | None) -> str:
+        return http_key(url, ca_pem)
+
+    def client_json(self, minor: int, suffix: str = "") -> str:
+        """kubectl's ``version --client -o json`` for 1.<minor>."""
+        doc = json.loads(
+            (testenv.FORMATS / "kubernetes" / "kubectl-version-client.json").read_text()
+        )
+        doc["clientVersion"].update(minor=str(minor), gitVersion=f"v1.{minor}.2{suffix}")
+        return json.dumps(doc)
+
+    # -- judging -------------------------------------------------------------------------------
+
+    def judge(self, check_id: str, policy: Policy | None = None, **params: str) -> Result:
+        """The result of the check ``check_id`` over this evidence, with these params."""
+        source = ReplaySource(copy.deepcopy(self.records), self.settings, self.recorded_at)
+        session = Session(Options(), Path.cwd(), Path.cwd(), source, policy or Policy())
+        return session.evaluate(CHECKS[check_id], params)
+
+
+# -- the stand-in ibmcloud's output, in memory --------------------------------------------------
+
+#: Every ``ibmcloud`` command the checks run.
+IBMCLOUD_COMMANDS = (
+    ("version",),
+    ("plugin", "list", "--output", "json"),
+    ("plugin", "list"),
+    ("plugin", "repo-plugins", "--output", "json"),
+)
+
+
+@functools.cache
+def _standin_module() -> types.ModuleType:
+    """tests/standin_ibmcloud.py, imported once beside an empty scenario.json it reads."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ibmcloud.py"
+        shutil.copy(testenv.HERE / "standin_ibmcloud.py", path)
+        (Path(folder) / "scenario.json").write_text("{}")
+        spec = importlib.util.spec_from_file_location("standin_ibmcloud_in_memory", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+def standin(scenario: testenv.Scenario, *args: str) -> tuple[int, str]:
+    """What the stand-in ``ibmcloud`` of ``scenario`` prints for ``args``: (exit status, stdout).
+
+    Its own ``main``, run in this process with the scenario.json testenv.workstation writes.
+    """
+    if scenario.behaviour == "hang":
+        raise ValueError("a hanging ibmcloud is for the end-to-end tests")
+    module = _standin_module()
+    module.SCENARIO = {
+        "version": scenario.cli,
+        "behaviour": scenario.behaviour,
+        "layout": scenario.layout,
+        "json": scenario.json,
+        "json_version_string": scenario.json_version_string,
+        "ansi": scenario.ansi,
+        "plugins": list(scenario.plugins),
+        "repo": scenario.repo,
+    }
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = module.main(list(args))
+    return code, printed.getvalue()
+
+
+def with_ibmcloud(scenario: testenv.Scenario, setup: Setup | None = None) -> Setup:
+    """``setup`` (default: the healthy recording) with the IBM Cloud CLI side of ``scenario``.
+
+    The stand-in's output of every ``ibmcloud`` command, and the CLI config and plug-in
+    registry files testenv.workstation writes; with ``cli=None``, no ``ibmcloud`` on PATH.
+    """
+    setup = setup or Setup()
+    setup.file(f"{HOME}/.bluemix/config.json", text=testenv._cli_config(scenario))
+    setup.file(f"{HOME}/.bluemix/plugins/config.json", text=testenv._registry(scenario))
+    if scenario.cli is None:
+        setup.which("ibmcloud")
+        for args in IBMCLOUD_COMMANDS:
+            found = setup.command("ibmcloud", *args)
+            found.update(returncode=None, stdout="", stderr="", error="not found on PATH")
+        return setup
+    setup.which("ibmcloud", f"{BIN}/ibmcloud")
+    for args in IBMCLOUD_COMMANDS:
+        code, printed = standin(scenario, *args)
+        setup.ibmcloud(*args).update(returncode=code, stdout=printed, stderr="", error="")
+    return setup
