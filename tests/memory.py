@@ -8,19 +8,13 @@ the branches.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
-import importlib.util
-import io
 import json
-import shutil
-import tempfile
-import types
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import standin_ibmcloud
 import testenv
 from ikscheck.bundle import read_manifest
 from ikscheck.catalogue import checks
@@ -111,50 +105,14 @@ class Setup:
 # -- the stand-in ibmcloud's output, in memory --------------------------------------------------
 
 #: Every ``ibmcloud`` command the checks run.
-IBMCLOUD_COMMANDS = (
-    ("version",),
-    ("plugin", "list", "--output", "json"),
-    ("plugin", "list"),
-    ("plugin", "repo-plugins", "--output", "json"),
-)
-
-
-@functools.cache
-def _standin_module() -> types.ModuleType:
-    """tests/standin_ibmcloud.py, imported once beside an empty scenario.json it reads."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "ibmcloud.py"
-        shutil.copy(testenv.HERE / "standin_ibmcloud.py", path)
-        (Path(folder) / "scenario.json").write_text("{}")
-        spec = importlib.util.spec_from_file_location("standin_ibmcloud_in_memory", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return module
+IBMCLOUD_COMMANDS = testenv.IBMCLOUD_COMMANDS
 
 
 def standin(scenario: testenv.Scenario, *args: str) -> tuple[int, str]:
-    """What the stand-in ``ibmcloud`` of ``scenario`` prints for ``args``: (exit status, stdout).
-
-    Its own ``main``, run in this process with the scenario.json testenv.workstation writes.
-    """
+    """What the stand-in ``ibmcloud`` of ``scenario`` prints for ``args``: (exit status, stdout)."""
     if scenario.behaviour == "hang":
         raise ValueError("a hanging ibmcloud is for the end-to-end tests")
-    module = _standin_module()
-    module.SCENARIO = {
-        "version": scenario.cli,
-        "behaviour": scenario.behaviour,
-        "layout": scenario.layout,
-        "json": scenario.json,
-        "json_version_string": scenario.json_version_string,
-        "ansi": scenario.ansi,
-        "plugins": list(scenario.plugins),
-        "repo": scenario.repo,
-    }
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = module.main(list(args))
-    return code, printed.getvalue()
+    return standin_ibmcloud.render(testenv.plan(scenario), list(args))
 
 
 def with_ibmcloud(scenario: testenv.Scenario, setup: Setup | None = None) -> Setup:

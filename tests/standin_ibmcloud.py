@@ -1,21 +1,28 @@
 """A stand-in for the `ibmcloud` CLI (not installable here), printing what the real one prints.
 
-Installed as ``<bin>/ibmcloud`` beside a ``scenario.json`` that says which release it plays:
+Run as ``<bin>/ibmcloud.py`` beside a ``scenario.json`` that says which release it plays:
 its version line, the plug-ins installed, which ``plugin list`` table layout (2019, 2021, 2022)
 it prints, whether it knows ``--output json``, and how it misbehaves (garbage, exit 1, hang).
 The layouts are those in shared/formats/ibmcloud/; column widths follow the CLI's table
 printer: every column but the last is as wide as its widest cell plus three spaces, and the
 last cell is followed by three spaces.
+
+:func:`render` gives the same output in-process: testenv pre-renders the commands the suite
+runs, so that the ``ibmcloud`` on a test workstation is a shell script printing them (a Python
+start per command made every end-to-end run slow), and tests/memory.py uses them as evidence.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-SCENARIO = json.loads((Path(__file__).resolve().parent / "scenario.json").read_text())
+SCENARIO: dict[str, Any] = {}  # the release this stand-in plays: scenario.json, or render()'s
 BOLD, CYAN, GREEN, RESET = "\x1b[1m", "\x1b[36;1m", "\x1b[32m", "\x1b[0m"
 
 
@@ -131,5 +138,18 @@ def main(argv: list[str]) -> int:
     return 1
 
 
+def render(scenario: dict[str, Any], argv: list[str]) -> tuple[int, str]:
+    """What the stand-in of ``scenario`` prints for ``argv``: (exit status, stdout)."""
+    if scenario.get("behaviour") == "hang":
+        raise ValueError("a hanging stand-in prints nothing: run it")
+    SCENARIO.clear()
+    SCENARIO.update(scenario)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(list(argv))
+    return code, printed.getvalue()
+
+
 if __name__ == "__main__":
+    SCENARIO.update(json.loads((Path(__file__).resolve().parent / "scenario.json").read_text()))
     sys.exit(main(sys.argv[1:]))

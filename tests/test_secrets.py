@@ -80,9 +80,8 @@ def test_canaries_never_leak_and_user_files_stay_identical(
     plant(ws)
     monkeypatch.setenv("IBMCLOUD_API_KEY", CANARIES["API key"])
     standin = ws.bin / "ibmcloud"
-    standin.write_text(
-        standin.read_text().replace("exec ", 'echo "debug: api key $IBMCLOUD_API_KEY" >&2\nexec ')
-    )
+    echo = 'echo "debug: api key $IBMCLOUD_API_KEY" >&2\n'
+    standin.write_text(standin.read_text().replace("#!/bin/sh\n", "#!/bin/sh\n" + echo, 1))
     before = digest(ws.home)
     bundle = tmp_path / "ticket.tar.gz"
     junit = tmp_path / "junit.xml"

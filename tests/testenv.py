@@ -24,6 +24,7 @@ from typing import Any
 import trustme
 from pytest_httpserver import HTTPServer
 
+import standin_ibmcloud
 from ikscheck.versions import KubeVersion, parse_kubectl_version
 
 HERE = Path(__file__).resolve().parent
@@ -186,6 +187,58 @@ def _registry(scenario: Scenario) -> str:
     return json.dumps({"Plugins": plugins}, indent=2)
 
 
+#: The ibmcloud commands the suite runs, in the order the shell stand-in numbers them.
+IBMCLOUD_COMMANDS = (
+    ("version",),
+    ("plugin", "list", "--output", "json"),
+    ("plugin", "list"),
+    ("plugin", "repo-plugins", "--output", "json"),
+)
+
+
+def plan(scenario: Scenario) -> dict[str, Any]:
+    """The stand-in's scenario.json for ``scenario``: the release it plays."""
+    return {
+        "version": scenario.cli,
+        "behaviour": scenario.behaviour,
+        "layout": scenario.layout,
+        "json": scenario.json,
+        "json_version_string": scenario.json_version_string,
+        "ansi": scenario.ansi,
+        "plugins": list(scenario.plugins),
+        "repo": scenario.repo,
+    }
+
+
+def install_ibmcloud(bin_dir: Path, scenario: Scenario) -> None:
+    """``bin_dir/ibmcloud``: a shell script printing the stand-in's pre-rendered output for
+    the commands the suite runs, and running the Python stand-in for anything else."""
+    shutil.copy(HERE / "standin_ibmcloud.py", bin_dir / "ibmcloud.py")
+    _write(bin_dir / "scenario.json", json.dumps(plan(scenario), indent=2), 0o644)
+    python = f'exec {sys.executable} {bin_dir / "ibmcloud.py"} "$@"'
+    if scenario.behaviour == "hang":
+        _write(bin_dir / "ibmcloud", f"#!/bin/sh\n{python}\n", 0o755)
+        return
+    cases = []
+    for number, args in enumerate(IBMCLOUD_COMMANDS):
+        code, printed = standin_ibmcloud.render(plan(scenario), list(args))
+        (bin_dir / f"ibmcloud.{number}.out").write_bytes(printed.encode())
+        cases.append(f'  "{" ".join(args)}") n={number}; code={code} ;;')
+    script = "\n".join(
+        [
+            "#!/bin/sh",
+            'case "$*" in',
+            *cases,
+            f"  *) {python} ;;",
+            "esac",
+            f'/bin/cat "{bin_dir}/ibmcloud.$n.out"',
+            "exit $code",
+            "",
+        ]
+    )
+    _write(bin_dir / "ibmcloud", script, 0o755)
+
+
 @contextmanager
 def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     """Build the workstation of ``scenario`` under ``root``; stop its server on exit."""
@@ -195,23 +248,7 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     _write(config_dir / "config.json", _cli_config(scenario))
     _write(config_dir / "plugins" / "config.json", _registry(scenario))
     if scenario.cli is not None:
-        shutil.copy(HERE / "standin_ibmcloud.py", bin_dir / "ibmcloud.py")
-        plan = {
-            "version": scenario.cli,
-            "behaviour": scenario.behaviour,
-            "layout": scenario.layout,
-            "json": scenario.json,
-            "json_version_string": scenario.json_version_string,
-            "ansi": scenario.ansi,
-            "plugins": list(scenario.plugins),
-            "repo": scenario.repo,
-        }
-        _write(bin_dir / "scenario.json", json.dumps(plan, indent=2), 0o644)
-        _write(
-            bin_dir / "ibmcloud",
-            f'#!/bin/sh\nexec {sys.executable} {bin_dir / "ibmcloud.py"} "$@"\n',
-            0o755,
-        )
+        install_ibmcloud(bin_dir, scenario)
     client: KubeVersion | None = None
     if scenario.kubectl_script is not None:
         _write(bin_dir / "kubectl", scenario.kubectl_script, 0o755)
