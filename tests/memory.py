@@ -18,7 +18,7 @@ import standin_ibmcloud
 import testenv
 from ikscheck.bundle import read_manifest
 from ikscheck.catalogue import checks
-from ikscheck.evidence import Command, Settings, file_key, http_key, which_key
+from ikscheck.evidence import Command, Settings, file_key, which_key
 from ikscheck.options import Options
 from ikscheck.policy import Policy
 from ikscheck.replay import ReplaySource
@@ -81,9 +81,6 @@ class Setup:
             k for k in self.records if k.startswith("GET ") and k.split()[1].endswith("/version")
         ]
         return self.records[key]  # type: ignore[no-any-return]
-
-    def master_key(self, url: str, ca_pem: bytes | None) -> str:
-        return http_key(url, ca_pem)
 
     def client_json(self, minor: int, suffix: str = "") -> str:
         """kubectl's ``version --client -o json`` for 1.<minor>."""

@@ -110,11 +110,6 @@ class Result:
     duration: float = 0.0
     traceback: str = ""
 
-    @property
-    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """What identifies this result within a run (and across runs): its id and params."""
-        return self.id, tuple(sorted(self.params.items()))
-
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "id": self.id,
