@@ -356,3 +356,77 @@ def test_long_base64_run_is_redacted_in_linear_time() -> None:
     head, echo = out.split("\n")
     assert head.startswith("client-key-data: <redacted:sha256:")
     assert echo.startswith("<redacted:sha256:")
+
+
+# -- gaps mutation testing found (docs/mutation.md) ----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["", "yaml"])
+def test_a_value_after_a_yaml_anchor_is_redacted_and_the_anchor_kept(kind: str) -> None:
+    # Plain text, and YAML that does not parse (so only the keyed pass sees it).
+    text = "token: &a s3cr3t-value-1\n" + ("x: [\n" if kind else "")
+    out = Redactor().redact_text(text, kind)
+    assert "s3cr3t-value-1" not in out
+    assert out.startswith("token: &a <redacted:sha256:")
+
+
+def test_outside_yaml_a_value_starting_like_a_tag_or_alias_is_redacted_whole() -> None:
+    out = Redactor().redact_text("password: !Passw0rd-123\nsecret: *Passw0rd-456")
+    assert "Passw0rd" not in out
+
+
+def test_a_multi_word_value_is_redacted_whole() -> None:
+    assert "horse" not in Redactor().redact_text("password: correct horse battery")
+
+
+def test_a_shell_assignment_keeps_what_follows_the_value() -> None:
+    out = Redactor().redact_text("export IC_API_KEY=abcdefghijkl more")
+    assert out.startswith("export IC_API_KEY=<redacted:sha256:")
+    assert out.endswith(" more")
+    assert "abcdefghijkl" not in out
+
+
+def test_remembered_secrets_stay_replaced_as_more_are_learnt() -> None:
+    redactor = Redactor()
+    first, second = "first-secret-0123456", "second-secret-0123456"
+    redactor.add_secret(first)
+    redactor.add_secret(second)
+    assert first not in redactor.redact_text(f"a {first} b")
+    assert second not in redactor.redact_text(f"only {second}")
+    redactor.add_secret("third-secret-0123456")
+    assert first not in redactor.redact_text(f"a {first} b")  # the pattern cache is rebuilt
+    both = redactor.redact_text(f"{first} and {second}")
+    assert first not in both and second not in both
+
+
+def test_a_remembered_secret_is_also_found_json_escaped() -> None:
+    redactor = Redactor()
+    redactor.add_secret('pa"ssword-123')
+    assert "ssword-123" not in redactor.redact_text('{"echo": "pa\\"ssword-123"}')
+
+
+def test_a_bearer_credential_is_also_scrubbed_without_its_scheme() -> None:
+    redactor = Redactor()
+    redactor.redact_value("Bearer opaque-token-123456")
+    assert "opaque-token-123456" not in redactor.redact_text("echoed: opaque-token-123456")
+
+
+def test_a_secret_named_header_outside_the_header_list_is_fingerprinted() -> None:
+    found = Redactor().redact_headers({"X-Auth-Token": "opaque-value-123", "X-Count": 5})  # type: ignore[dict-item]
+    assert found["X-Auth-Token"].startswith("<redacted:sha256:")
+    assert found["X-Count"] == "5"
+
+
+def test_nested_json_values_under_a_secret_key_are_redacted_without_a_kind() -> None:
+    for text in (
+        '{"token": {"value": "s3cr3t-nested-1"}}',
+        '\n{"token": {"value": "s3cr3t-nested-1"}}',
+        '[{"items": [{"token": "s3cr3t-nested-1"}]}]',
+    ):
+        assert "s3cr3t-nested-1" not in Redactor().redact_text(text), text
+
+
+def test_bytes_and_non_text_are_redacted_as_text() -> None:
+    out = Redactor().redact_text(b"password: hunter22\xff")  # type: ignore[arg-type]
+    assert isinstance(out, str) and "hunter22" not in out
+    assert Redactor().redact_text(12345678) == "12345678"  # type: ignore[arg-type]

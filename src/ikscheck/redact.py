@@ -62,6 +62,9 @@ _ANSI = f"(?:{CSI})*"  # `ibmcloud` colours keys even inside JSON
 _DQ = r"\"(?P<dq>(?:[^\"\\\r\n]|\\.)*+)\""
 _SQ = r"'(?P<sq>[^'\r\n]*+)'"
 _WORD = r"[^\s\"',;&{}\[\]#][^\s\"',;&{}\[\]]*+"
+# A YAML anchor before a value (`token: &a s3cr3t`): part of the match, so that the value
+# after it is redacted and the anchor kept.
+_ANCHOR = r"(?:&[^\s\"',;{}\[\]]*+[ \t]++)?"
 _KEY_HEAD = r"(?<![A-Za-z0-9_-])(?P<q>[\"']?)" + _ANSI
 _KEY_TAIL = _ANSI + r"(?P=q)" + _ANSI + r"[ \t]*(?P<sep>[:=])[ \t]*" + _ANSI
 
@@ -76,6 +79,7 @@ _KEYED = re.compile(
     + "|"
     + _SQ
     + r"|(?P<bare>"
+    + _ANCHOR
     + _WORD
     + r"(?:[ \t]+"
     + _WORD
@@ -254,12 +258,13 @@ class Redactor:
                 # After a JSON key a bare value is a number or literal; in YAML, a null, a bool
                 # or a block indicator whose lines the structured pass handles.
                 return match.group(0)
-            if yaml_mode and value.startswith(("&", "!", "*")):
+            if value.startswith(("&", "!", "*")):
                 # YAML properties and aliases are names, not values: keep them, or anchors
-                # and aliases stop resolving.
+                # and aliases stop resolving. Outside YAML a value may start with one of
+                # these characters itself: it is then redacted whole.
                 properties = YAML_PROPERTIES.match(value)
                 cut = properties.end() if properties is not None else 0
-                if value.startswith("*") or cut == 0:
+                if yaml_mode and (value.startswith("*") or cut == 0):
                     return match.group(0)
                 value = value[cut:]
             if match["sep"] == "=" and match.re is _KEYED:
