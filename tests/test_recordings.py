@@ -17,8 +17,14 @@ import make
 RECORDINGS = testenv.REPO / "recordings"
 BUNDLE_SCHEMA = json.loads((testenv.REPO / "schemas" / "bundle.schema.json").read_text())
 KS, CR = "kubernetes-service", "container-registry"
+C = (("cluster", "mycluster"),)
 HEALTHY = {
     ("CLI-001", ()): "pass",
+    ("KCFG-001", ()): "pass",
+    ("KCFG-002", ()): "pass",
+    ("KCFG-003", ()): "pass",
+    ("KCFG-004", C): "pass",
+    ("KCFG-005", C): "pass",
     ("CLI-002", ()): "pass",
     ("CLI-003", ()): "pass",
     ("KCTL-001", ()): "pass",
@@ -44,6 +50,7 @@ EXPECTED = {
     "cli-missing": {
         **{key: "skip" for key in HEALTHY if key[0].startswith(("CLI", "PLG"))},
         ("CLI-001", ()): "fail",
+        **{key: "pass" for key in HEALTHY if key[0].startswith("KCFG")},
         ("KCTL-001", ()): "pass",
         ("KCTL-002", (("cluster", "mycluster"),)): "pass",
         ("KCTL-003", (("cluster", "mycluster"),)): "pass",

@@ -49,7 +49,7 @@ def test_html_report_is_self_contained_with_every_result(run_suite, pytester) ->
         assert json.dumps(check["message"])[1:-1].replace("/", "\\/") in page or (
             check["message"] in page
         )
-    assert "1 fail" in page and "11 pass" in page
+    assert "1 fail" in page and "16 pass" in page
     assert "Install kubectl 1." in page  # the remediation of the failing skew
     assert "Evaluated at" in page and "IBM Cloud CLI" in page
 
@@ -82,8 +82,8 @@ def test_errors_fail_the_run(make_workstation, run_suite) -> None:
 def test_terminal_shows_warnings_and_the_summary(make_workstation, run_suite) -> None:
     ws = make_workstation(resource_group="")
     run = run_suite(*ws.args)
-    run.result.stdout.fnmatch_lines(["*ikscheck: 11 pass, 1 warn, 0 fail, 0 error, 0 skip*"])
-    run.result.stdout.fnmatch_lines(["*11 passed, 1 warned*"])
+    run.result.stdout.fnmatch_lines(["*ikscheck: 16 pass, 1 warn, 0 fail, 0 error, 0 skip*"])
+    run.result.stdout.fnmatch_lines(["*16 passed, 1 warned*"])
 
 
 def test_report_paths_follow_the_option(run_suite, pytester, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_report_paths_follow_the_option(run_suite, pytester, tmp_path: Path) -> 
         "--report-json",
         str(target),
     )
-    assert json.loads(target.read_text())["summary"]["pass"] == 12
+    assert json.loads(target.read_text())["summary"]["pass"] == 17
     assert (target.parent / "health.html").exists()
 
 
@@ -174,4 +174,4 @@ def test_a_cluster_named_twice_is_checked_once(run_suite) -> None:
         "--replay", str(RECORDINGS / "healthy"), "--cluster", "mycluster", "--cluster", "mycluster"
     )
     keys = [(c["id"], tuple(sorted(c["params"].items()))) for c in run.report["checks"]]
-    assert len(keys) == len(set(keys)) == 12
+    assert len(keys) == len(set(keys)) == 17

@@ -11,7 +11,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["problems", "schema"]
+__all__ = ["problems", "schema", "violations"]
 
 
 @functools.cache
@@ -30,14 +30,22 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(schema(name))
 
 
+def violations(document: object, name: str, limit: int = 3) -> list[tuple[list[object], str]]:
+    """How ``document`` breaks the schema ``name``: at most ``limit`` (path, line) pairs, in
+    document order, each line naming the JSON path and the rule broken."""
+    errors = sorted(
+        _validator(name).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]
+    )
+    return [(list(e.absolute_path), f"{e.json_path}: {_rule(e)}") for e in errors[:limit]]
+
+
 def problems(document: object, name: str, limit: int = 3) -> list[str]:
     """How ``document`` breaks the schema ``name``, at most ``limit`` lines (empty: it holds).
 
     >>> problems({"schema_version": "1"}, "bundle")[0]
     "$: 'tool' is a required property"
     """
-    errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
-    return [f"{error.json_path}: {_rule(error)}" for error in errors[:limit]]
+    return [line for _, line in violations(document, name, limit)]
 
 
 def _rule(error: Any) -> str:

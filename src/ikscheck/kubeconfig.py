@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-import yaml
-
+from ikscheck import jsonschemas, yamldocs
 from ikscheck.errors import ParseError
 
 __all__ = [
@@ -26,6 +25,7 @@ __all__ = [
     "KubeconfigFile",
     "User",
     "ca_pem",
+    "file_problems",
     "find_context",
     "kubeconfig_paths",
     "merge",
@@ -132,24 +132,35 @@ def parse_file(path: str, text: str) -> Mapping[str, object]:
     ...
     ikscheck.errors.ParseError: c.yml: line 2, column 1: while parsing a flow sequence, ...
     """
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        # The context alone reads oddly ("but found another document") without the problem.
-        problem = ", ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
-        if mark is None:
-            raise ParseError(f"{path}: {problem}") from None
-        where = f"line {mark.line + 1}, column {mark.column + 1}"
-        raise ParseError(f"{path}: {where}: {problem}") from None
-    except yaml.YAMLError as exc:
-        # Reader errors (control characters) carry a position but no mark.
-        raise ParseError(f"{path}: {' '.join(str(exc).split())}") from None
+    doc = yamldocs.load(path, text).data
     if doc is None:
         return {}
     if not isinstance(doc, dict):
         raise ParseError(f"{path}: top level is a {_yaml_type(doc)}, not a mapping")
     return doc
+
+
+def file_problems(path: str, text: str, limit: int = 3) -> list[str]:
+    """What kubectl would refuse in one kubeconfig file: YAML errors, a top level that is not
+    a mapping, and breaches of ``schemas/kubeconfig.schema.json``, each with file, line and
+    column. Empty when the file is valid.
+
+    >>> file_problems("/k", "clusters:\\n- name: a\\n  cluster: {server: 5}\\n")
+    ["/k: line 3, column 21: $.clusters[0].cluster.server: 5 is not of type 'string', 'null'"]
+    """
+    try:
+        document = yamldocs.load(path, text)
+    except ParseError as exc:
+        return [str(exc)]
+    if document.data is None:
+        return []  # an empty file: kubectl reads it as an empty config
+    if not isinstance(document.data, dict):
+        return [f"{path}: top level is a {_yaml_type(document.data)}, not a mapping"]
+    found = []
+    for where, line in jsonschemas.violations(document.data, "kubeconfig", limit):
+        at = yamldocs.position(document, where)
+        found.append(f"{path}: {at}: {line}" if at else f"{path}: {line}")
+    return found
 
 
 def _yaml_type(value: object) -> str:

@@ -21,7 +21,7 @@ from ikscheck import cliconfig, ibmcloud, versions
 from ikscheck import kubeconfig as kubeconfigs
 from ikscheck.cliconfig import CliConfig
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Command, CommandResult, Evidence
+from ikscheck.evidence import Command, CommandResult, Evidence, FileResult
 from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
 from ikscheck.kubeconfig import Context, Kubeconfig
 from ikscheck.policy import Policy
@@ -263,25 +263,35 @@ class Workstation:
             self.evidence.env("HOME") or "~",
         )
 
+    def kubeconfig_files(self) -> list[FileResult]:
+        """Every kubeconfig file kubectl would load, as read: missing and unreadable ones too."""
+        return [self.evidence.read(path) for path in self.kubeconfig_paths]
+
+    @property
+    def kubeconfig_origin(self) -> str:
+        """Where the list of kubeconfig files comes from, as a user reads it."""
+        if self.settings.kubeconfig:
+            return "--kubeconfig"
+        return "KUBECONFIG" if self.evidence.env("KUBECONFIG") else "the default"
+
     @functools.cached_property
     def kubeconfig(self) -> Kubeconfig:
-        files = []
-        problems = []
-        for path in self.kubeconfig_paths:
-            found = self.evidence.read(path)
-            files.append(kubeconfigs.KubeconfigFile(path, found.text))
-            if found.is_dir:
-                problems.append(f"{path} is a directory")
-            elif found.error:
-                problems.append(f"{path}: {found.error}")
-            elif not found.exists:
-                problems.append(f"{path} does not exist")
+        """The kubeconfig kubectl would use: the listed files merged, first file wins."""
+        files = self.kubeconfig_files()
         if all(f.text is None for f in files):
+            problems = [
+                f"{f.path} is a directory"
+                if f.is_dir
+                else f"{f.path}: {f.error}"
+                if f.error
+                else f"{f.path} does not exist"
+                for f in files
+            ]
             raise EvidenceError(
                 f"no readable kubeconfig: {'; '.join(problems)}",
                 remediation="ibmcloud ks cluster config --cluster {cluster}",
             )
-        return kubeconfigs.merge(files)
+        return kubeconfigs.merge([kubeconfigs.KubeconfigFile(f.path, f.text) for f in files])
 
     def clusters(self) -> list[str]:
         """The clusters to check: ``--cluster`` values, else the current context's cluster.

@@ -1,0 +1,119 @@
+"""YAML read safely, with positions: one document, bounded, and where each value stands.
+
+kubectl's files are YAML written by tools and edited by hand. A hand-edited file may hold an
+alias bomb (a few lines that expand to billions of nodes): anything that walks the loaded
+data (schema validation, merging) would never finish, so documents that expand past a bound are
+refused before they are walked. Values are located by JSON path, so that a schema problem is
+told with its line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import yaml
+import yaml.nodes
+
+from ikscheck.errors import ParseError
+
+__all__ = ["MAX_NODES", "Document", "load", "position"]
+
+#: Nodes a document may expand to (aliases counted each time they are used). Real kubeconfigs
+#: hold hundreds; a thousand contexts would hold tens of thousands.
+MAX_NODES = 200_000
+
+
+class Document:
+    """A parsed YAML document: its data, and its node tree for positions."""
+
+    def __init__(self, data: object, root: yaml.nodes.Node | None) -> None:
+        self.data = data
+        self.root = root
+
+
+def load(path: str, text: str) -> Document:
+    """Load the single YAML document in ``text`` with the safe loader.
+
+    Raises :class:`ParseError` ``"<path>: line L, column C: <problem>"`` (1-based) for a YAML
+    error, and for a document that expands past :data:`MAX_NODES`.
+
+    >>> load("c.yml", "a: [1, 2]").data
+    {'a': [1, 2]}
+    >>> load("c.yml", "a: &x [1, 2]\\nb: [*x, *x]").data
+    {'a': [1, 2], 'b': [[1, 2], [1, 2]]}
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is not None and _expanded(root) > MAX_NODES:
+            raise ParseError(
+                f"{path}: expands to more than {MAX_NODES} YAML nodes (an alias bomb?): "
+                "kubectl would exhaust memory on it"
+            )
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        # The context alone reads oddly ("but found another document") without the problem.
+        problem = ", ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
+        if mark is None:
+            raise ParseError(f"{path}: {problem}") from None
+        raise ParseError(f"{path}: {_where(mark)}: {problem}") from None
+    except yaml.YAMLError as exc:
+        # Reader errors (control characters) carry a position but no mark.
+        raise ParseError(f"{path}: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ParseError(f"{path}: nested too deeply to read") from None
+    finally:
+        loader.dispose()
+    return Document(data, root)
+
+
+def _expanded(root: yaml.nodes.Node) -> int:
+    """How many nodes ``root`` stands for with every alias expanded (computed without expanding)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.nodes.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+        if len(sizes) > MAX_NODES:
+            return MAX_NODES + 1
+    return sizes[id(root)]
+
+
+def _children(node: yaml.nodes.Node) -> list[yaml.nodes.Node]:
+    if isinstance(node, yaml.nodes.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.nodes.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def position(document: Document, path: Sequence[object]) -> str:
+    """Where the value at JSON ``path`` stands: ``"line L, column C"``, or "" if unknown.
+
+    >>> doc = load("c.yml", "clusters:\\n- name: a\\n  cluster: {server: 5}\\n")
+    >>> position(doc, ["clusters", 0, "cluster", "server"])
+    'line 3, column 21'
+    """
+    node = document.root
+    for step in path:
+        if isinstance(node, yaml.nodes.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.nodes.SequenceNode) and isinstance(step, int):
+            node = node.value[step] if step < len(node.value) else None
+        else:
+            node = None
+        if node is None:
+            return ""
+    return _where(node.start_mark) if node is not None and node.start_mark else ""
+
+
+def _where(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
