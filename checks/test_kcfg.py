@@ -4,8 +4,11 @@ kubectl is the reference: the files it lists, the way it merges them (first file
 what it refuses.
 """
 
-from ikscheck import kubeconfig
-from ikscheck.check import blocked, check, expect, observe, warn
+from urllib.parse import urlsplit
+
+from ikscheck import certs, kubeconfig
+from ikscheck.check import blocked, check, conclude, expect, observe, warn
+from ikscheck.errors import ParseError
 
 CONFIG = "ibmcloud ks cluster config --cluster {cluster}"
 
@@ -138,3 +141,132 @@ def test_context_entries(workstation, cluster):
             remediation="kubectl config delete-context <context>, or download it again: "
             "ibmcloud ks cluster config --cluster <name>",
         )
+
+
+@check(
+    "KCFG-006",
+    "The cluster's server is an https://host:port URL, TLS verified",
+    severity="high",
+    remediation=CONFIG,
+    needs=("KCFG-005",),
+)
+def test_server_url(workstation, cluster):
+    entry = workstation.cluster_entry(cluster)
+    url = urlsplit(entry.server)
+    valid = url.scheme == "https" and bool(url.hostname) and _port(url) is not None
+    expect(
+        valid, f"cluster {entry.name}: server {entry.server or '(empty)'} is not https://host:port"
+    )
+    observe(f"cluster {entry.name}: server {entry.server}")
+    if entry.insecure_skip_tls_verify:
+        warn(
+            f"cluster {entry.name}: insecure-skip-tls-verify is true: "
+            "the server's certificate is not checked",
+            remediation=f"kubectl config unset clusters.{entry.name}.insecure-skip-tls-verify",
+        )
+
+
+def _port(url):
+    try:
+        return url.port or 443
+    except ValueError:  # "https://host:notaport"
+        return None
+
+
+@check(
+    "KCFG-007",
+    "The cluster CA is a valid, unexpired certificate",
+    severity="high",
+    remediation=CONFIG,
+    needs=("KCFG-005",),
+)
+def test_cluster_ca(workstation, policy, cluster):
+    name = workstation.cluster_entry(cluster).name
+    try:
+        ca = workstation.ca_certificate(cluster)
+    except ParseError as exc:
+        expect(False, f"cluster {name}: the CA {exc}")
+    expect(
+        ca is not None,
+        f"cluster {name} names no certificate-authority: the server cannot be verified",
+    )
+    status, seen = certs.expiry(ca, workstation.now, policy.ca_warning_days)
+    conclude(status, f"cluster {name}: CA {seen}")
+
+
+OIDC_FIELDS = ("id-token", "refresh-token", "idp-issuer-url", "client-id")
+
+
+@check(
+    "KCFG-008",
+    "The cluster's user has complete credentials",
+    severity="high",
+    remediation=CONFIG,
+    needs=("KCFG-005",),
+)
+def test_user_credentials(workstation, policy, cluster):
+    user = workstation.user_entry(cluster)
+    auth = user.auth
+    provider = auth.get("auth-provider") if isinstance(auth.get("auth-provider"), dict) else None
+    if provider is not None:
+        config = provider.get("config") if isinstance(provider.get("config"), dict) else {}
+        lacking = [f for f in OIDC_FIELDS if not config.get(f)]
+        expect(
+            not lacking,
+            f"user {user.name}: auth-provider {provider.get('name')} lacks {', '.join(lacking)}",
+        )
+        observe(f"user {user.name}: auth-provider {provider.get('name')}")
+        return
+    command = workstation.exec_command(cluster)
+    if command is not None:
+        expect(command[1], f"user {user.name}: exec plug-in {command[0]} is not found")
+        observe(f"user {user.name}: exec plug-in {command[0]}")
+        return
+    if auth.get("client-certificate") or auth.get("client-certificate-data"):
+        expect(
+            bool(auth.get("client-key") or auth.get("client-key-data")),
+            f"user {user.name}: a client certificate without a client key",
+        )
+        try:
+            cert = workstation.client_certificate(cluster)
+        except ParseError as exc:
+            expect(False, f"user {user.name}: the client certificate {exc}")
+        status, seen = certs.expiry(cert, workstation.now, policy.ca_warning_days)
+        conclude(status, f"user {user.name}: client certificate {seen}")
+        return
+    expect(bool(auth.get("token") or auth.get("tokenFile")), f"user {user.name} has no credentials")
+    observe(f"user {user.name}: a bearer token")
+
+
+@check(
+    "KCFG-009",
+    "A kubeconfig file holding credentials is private",
+    severity="medium",
+    remediation="chmod 600 <file>",
+    needs=("KCFG-001",),
+)
+def test_credential_files_private(workstation):
+    files = workstation.credential_files()
+    shared = [f for f in files if f.mode is not None and f.mode & 0o077]
+    observe(f"{len(files)} holding credentials, none readable by others")
+    if shared:
+        listing = ", ".join(f"{f.path} ({f.mode:o})" for f in shared)
+        warn(
+            f"readable by group or others though holding credentials: {listing}",
+            remediation="chmod 600 " + " ".join(f.path for f in shared),
+        )
+
+
+@check(
+    "KCFG-010",
+    "No kubeconfig entry is shadowed by another file's",
+    severity="low",
+    remediation="Rename or remove the shadowed entries (the first file listed wins)",
+    needs=("KCFG-002",),
+)
+def test_no_shadowed_entries(workstation):
+    config = workstation.kubeconfig
+    observe(f"{len(config.files)} files, no name defined twice")
+    if config.shadowed:
+        listing = ", ".join(f"{kind} {name} in {path}" for kind, name, path in config.shadowed)
+        warn(f"shadowed by an earlier file (kubectl uses the first): {listing}")

@@ -20,7 +20,7 @@ def test_kubectl_runs(workstation):
     "kubectl is within {skew_window} of the cluster",
     severity="high",
     remediation="Install the kubectl release of the cluster's major.minor: https://kubernetes.io/releases/download/",
-    needs=("KCTL-001", "KCFG-005"),
+    needs=("KCTL-001", "KCFG-005", "KCFG-006", "KCFG-007"),
 )
 def test_kubectl_skew(workstation, policy, cluster):
     skew = workstation.skew(cluster)

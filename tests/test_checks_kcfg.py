@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 import testenv
 from memory import HOME, Setup
@@ -220,3 +226,211 @@ def test_kcfg_005_warns_about_dangling_references_in_other_contexts() -> None:
         "old (cluster gone), old (user (empty))"
     )
     assert found.remediation.startswith("kubectl config delete-context <context>")
+
+
+# -- KCFG-006..010 ----------------------------------------------------------------------------
+
+CA_FILE = f"{HOME}/.bluemix/plugins/container-service/clusters/mycluster/ca.pem"
+
+
+def certificate_pem(not_after: datetime, cn: str = "mycluster-ca") -> str:
+    """A self-signed certificate valid until ``not_after``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - timedelta(days=3650))
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def cluster(setup_change) -> Setup:
+    return setup_with(lambda doc: setup_change(doc["clusters"][0]["cluster"]))
+
+
+def user(setup_change) -> Setup:
+    return setup_with(lambda doc: setup_change(doc["users"][0]["user"]))
+
+
+def test_kcfg_006_passes_for_an_https_server() -> None:
+    found = Setup().judge("KCFG-006", cluster=testenv.CLUSTER)
+    assert found.status == "pass"
+    assert found.message.startswith(f"cluster {CONTEXT}: server https://127.0.0.1:")
+
+
+@pytest.mark.parametrize("server", ["http://127.0.0.1:6443", "https://:6443", "https://h:x", ""])
+def test_kcfg_006_fails_for_a_server_that_is_not_https_host_port(server: str) -> None:
+    found = cluster(lambda c: c.update(server=server)).judge("KCFG-006", cluster=testenv.CLUSTER)
+    assert found.status == "fail"
+    shown = server or "(empty)"
+    assert found.message == f"cluster {CONTEXT}: server {shown} is not https://host:port"
+    assert found.remediation == CONFIG
+
+
+def test_kcfg_006_warns_when_tls_is_not_verified() -> None:
+    setup = cluster(lambda c: c.update({"insecure-skip-tls-verify": True}))
+    found = setup.judge("KCFG-006", cluster=testenv.CLUSTER)
+    assert found.status == "warn"
+    assert "insecure-skip-tls-verify is true" in found.message
+    assert found.remediation == (
+        f"kubectl config unset clusters.{CONTEXT}.insecure-skip-tls-verify"
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "status", "shown"),
+    [(400, "pass", "valid until"), (10, "warn", "expires"), (-1, "fail", "expired")],
+)
+def test_kcfg_007_judges_the_ca_file_by_its_expiry(days: int, status: str, shown: str) -> None:
+    setup = Setup()
+    not_after = setup.recorded_at + timedelta(days=days)
+    setup.file(CA_FILE, text=certificate_pem(not_after))
+    found = setup.judge("KCFG-007", cluster=testenv.CLUSTER)
+    assert found.status == status
+    assert found.message.startswith(f"cluster {CONTEXT}: CA mycluster-ca {shown} ")
+    assert not_after.date().isoformat() in found.message
+
+
+def test_kcfg_007_reads_certificate_authority_data_too() -> None:
+    pem = certificate_pem(datetime(2030, 1, 1, tzinfo=UTC))
+    data = base64.b64encode(pem.encode()).decode()
+    setup = cluster(
+        lambda c: (c.pop("certificate-authority"), c.update({"certificate-authority-data": data}))
+    )
+    found = setup.judge("KCFG-007", cluster=testenv.CLUSTER)
+    assert (found.status, found.message) == (
+        "pass",
+        f"cluster {CONTEXT}: CA mycluster-ca valid until 2030-01-01",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"exists": False, "text": None}, f"the CA {CA_FILE}: does not exist"),
+        ({"text": "not a certificate"}, f"the CA {CA_FILE} is not PEM"),
+        (
+            {"text": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"},
+            f"the CA {CA_FILE} is PEM but not a certificate",
+        ),
+        (
+            {"text": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"},
+            f"the CA {CA_FILE} is not a readable certificate",
+        ),
+    ],
+    ids=["missing", "not-pem", "not-a-certificate", "garbled"],
+)
+def test_kcfg_007_fails_for_a_ca_it_cannot_use(data: dict, problem: str) -> None:
+    setup = Setup()
+    setup.file(CA_FILE, **data)
+    found = setup.judge("KCFG-007", cluster=testenv.CLUSTER)
+    assert found.status == "fail"
+    assert found.message.startswith(f"cluster {CONTEXT}: {problem}")
+    assert found.remediation == CONFIG
+
+
+def test_kcfg_007_fails_without_any_ca() -> None:
+    found = cluster(lambda c: c.pop("certificate-authority")).judge(
+        "KCFG-007", cluster=testenv.CLUSTER
+    )
+    assert found.status == "fail"
+    assert found.message == (
+        f"cluster {CONTEXT} names no certificate-authority: the server cannot be verified"
+    )
+
+
+def test_kcfg_008_passes_for_the_oidc_provider() -> None:
+    found = Setup().judge("KCFG-008", cluster=testenv.CLUSTER)
+    assert found.status == "pass"
+    assert found.message.endswith(": auth-provider oidc")
+
+
+def test_kcfg_008_fails_for_an_incomplete_oidc_provider() -> None:
+    setup = user(
+        lambda u: [u["auth-provider"]["config"].pop(f) for f in ("refresh-token", "client-id")]
+    )
+    found = setup.judge("KCFG-008", cluster=testenv.CLUSTER)
+    assert found.status == "fail"
+    assert found.message.endswith(": auth-provider oidc lacks refresh-token, client-id")
+
+
+def admin(u: dict, key: bool = True) -> None:
+    u.clear()
+    u["client-certificate"] = "admin.pem"
+    if key:
+        u["client-key"] = "admin-key.pem"
+
+
+@pytest.mark.parametrize(("days", "status"), [(400, "pass"), (5, "warn"), (-3, "fail")])
+def test_kcfg_008_judges_an_admin_client_certificate_by_its_expiry(days: int, status: str) -> None:
+    setup = user(admin)
+    # A relative client-certificate resolves against the kubeconfig's own folder.
+    not_after = setup.recorded_at + timedelta(days=days)
+    setup.file(f"{HOME}/.kube/admin.pem", text=certificate_pem(not_after, "admin"))
+    found = setup.judge("KCFG-008", cluster=testenv.CLUSTER)
+    assert found.status == status
+    assert ": client certificate admin " in found.message
+
+
+def test_kcfg_008_fails_for_a_certificate_without_a_key() -> None:
+    found = user(lambda u: admin(u, key=False)).judge("KCFG-008", cluster=testenv.CLUSTER)
+    assert found.status == "fail"
+    assert found.message.endswith(": a client certificate without a client key")
+
+
+@pytest.mark.parametrize(("on_path", "status"), [(True, "pass"), (False, "fail")])
+def test_kcfg_008_checks_that_an_exec_plugin_is_found(on_path: bool, status: str) -> None:
+    setup = user(lambda u: (u.clear(), u.update(exec={"command": "ibmcloud-token", "args": []})))
+    setup.which("ibmcloud-token", *(["/usr/local/bin/ibmcloud-token"] if on_path else []))
+    found = setup.judge("KCFG-008", cluster=testenv.CLUSTER)
+    assert found.status == status
+    assert found.message.endswith(
+        ": exec plug-in ibmcloud-token" + ("" if on_path else " is not found")
+    )
+
+
+def test_kcfg_008_token_passes_and_nothing_fails() -> None:
+    with_token = user(lambda u: (u.clear(), u.update(token="<redacted:sha256:0123abcd>")))
+    assert with_token.judge("KCFG-008", cluster=testenv.CLUSTER).status == "pass"
+    found = user(lambda u: u.clear()).judge("KCFG-008", cluster=testenv.CLUSTER)
+    assert found.status == "fail"
+    assert found.message.endswith(" has no credentials")
+
+
+@pytest.mark.parametrize(("mode", "status"), [(0o600, "pass"), (0o644, "warn"), (0o640, "warn")])
+def test_kcfg_009_warns_when_a_credentials_file_is_readable_by_others(
+    mode: int, status: str
+) -> None:
+    setup = Setup()
+    setup.file(KUBECONFIG, mode=mode)
+    found = setup.judge("KCFG-009")
+    assert found.status == status
+    if status == "warn":
+        assert found.message == (
+            f"readable by group or others though holding credentials: {KUBECONFIG} ({mode:o})"
+        )
+        assert found.remediation == f"chmod 600 {KUBECONFIG}"
+
+
+def test_kcfg_009_a_file_without_credentials_may_be_shared() -> None:
+    setup = setup_with(lambda doc: doc.update(users=[]))
+    setup.file(KUBECONFIG, mode=0o644)
+    assert setup.judge("KCFG-009").message == "0 holding credentials, none readable by others"
+
+
+def test_kcfg_010_warns_naming_each_shadowed_entry() -> None:
+    setup = listed(Setup(), KUBECONFIG, "/etc/k/other")
+    doc = yaml.safe_load(setup.file(KUBECONFIG)["text"])
+    setup.file("/etc/k/other", text=yaml.safe_dump(doc))
+    found = setup.judge("KCFG-010")
+    assert found.status == "warn"
+    assert found.message.startswith(
+        f"shadowed by an earlier file (kubectl uses the first): cluster {CONTEXT} in /etc/k/other"
+    )
+    assert Setup().judge("KCFG-010").status == "pass"

@@ -49,7 +49,9 @@ def test_html_report_is_self_contained_with_every_result(run_suite, pytester) ->
         assert json.dumps(check["message"])[1:-1].replace("/", "\\/") in page or (
             check["message"] in page
         )
-    assert "1 fail" in page and "16 pass" in page
+    passed = run.report["summary"]["pass"]
+    assert passed == len(run.report["checks"]) - 1
+    assert "1 fail" in page and f"{passed} pass" in page
     assert "Install kubectl 1." in page  # the remediation of the failing skew
     assert "Evaluated at" in page and "IBM Cloud CLI" in page
 
@@ -82,8 +84,10 @@ def test_errors_fail_the_run(make_workstation, run_suite) -> None:
 def test_terminal_shows_warnings_and_the_summary(make_workstation, run_suite) -> None:
     ws = make_workstation(resource_group="")
     run = run_suite(*ws.args)
-    run.result.stdout.fnmatch_lines(["*ikscheck: 16 pass, 1 warn, 0 fail, 0 error, 0 skip*"])
-    run.result.stdout.fnmatch_lines(["*16 passed, 1 warned*"])
+    passed = len(run.report["checks"]) - 1
+    assert run.status("CLI-003") == "warn"
+    run.result.stdout.fnmatch_lines([f"*ikscheck: {passed} pass, 1 warn, 0 fail, 0 error, 0 skip*"])
+    run.result.stdout.fnmatch_lines([f"*{passed} passed, 1 warned*"])
 
 
 def test_report_paths_follow_the_option(run_suite, pytester, tmp_path: Path) -> None:
@@ -97,7 +101,8 @@ def test_report_paths_follow_the_option(run_suite, pytester, tmp_path: Path) -> 
         "--report-json",
         str(target),
     )
-    assert json.loads(target.read_text())["summary"]["pass"] == 17
+    written = json.loads(target.read_text())
+    assert written["summary"]["pass"] == len(written["checks"]) > 0
     assert (target.parent / "health.html").exists()
 
 
@@ -174,4 +179,5 @@ def test_a_cluster_named_twice_is_checked_once(run_suite) -> None:
         "--replay", str(RECORDINGS / "healthy"), "--cluster", "mycluster", "--cluster", "mycluster"
     )
     keys = [(c["id"], tuple(sorted(c["params"].items()))) for c in run.report["checks"]]
-    assert len(keys) == len(set(keys)) == 17
+    once = run_suite("--replay", str(RECORDINGS / "healthy"), "--cluster", "mycluster").report
+    assert len(keys) == len(set(keys)) == len(once["checks"])

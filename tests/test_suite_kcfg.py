@@ -116,3 +116,63 @@ def test_kcfg_005_fails_for_a_context_naming_a_missing_user(make_workstation, ru
     assert found["status"] == "fail"
     assert found["message"].startswith(f"context {CONTEXT} names a missing user ")
     assert run.check("KCTL-002", cluster=testenv.CLUSTER)["blocked_by"] == ["KCFG-005"]
+
+
+def test_kcfg_006_warns_when_tls_is_not_verified(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    edit_kubeconfig(
+        ws, lambda doc: doc["clusters"][0]["cluster"].update({"insecure-skip-tls-verify": True})
+    )
+    found = run_suite(*ws.args).check("KCFG-006", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+    assert (
+        found["remediation"] == f"kubectl config unset clusters.{CONTEXT}.insecure-skip-tls-verify"
+    )
+
+
+def test_kcfg_007_fails_for_a_missing_ca_file_and_blocks_kctl_002(
+    make_workstation, run_suite
+) -> None:
+    ws = make_workstation()
+    ca = next(ws.home.rglob("ca.pem"))
+    ca.unlink()
+    run = run_suite(*ws.args)
+    found = run.check("KCFG-007", cluster=testenv.CLUSTER)
+    assert (found["status"], found["message"]) == (
+        "fail",
+        f"cluster {CONTEXT}: the CA {ca}: does not exist",
+    )
+    assert run.check("KCTL-002", cluster=testenv.CLUSTER)["blocked_by"] == ["KCFG-007"]
+
+
+def test_kcfg_008_fails_for_an_incomplete_oidc_provider(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    edit_kubeconfig(
+        ws, lambda doc: doc["users"][0]["user"]["auth-provider"]["config"].pop("id-token")
+    )
+    found = run_suite(*ws.args).check("KCFG-008", cluster=testenv.CLUSTER)
+    assert found["status"] == "fail"
+    assert found["message"].endswith(": auth-provider oidc lacks id-token")
+
+
+def test_kcfg_009_warns_for_a_kubeconfig_others_can_read(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    path = ws.home / ".kube" / "config"
+    path.chmod(0o644)
+    found = run_suite(*ws.args).check("KCFG-009")
+    assert found["status"] == "warn"
+    assert found["remediation"] == f"chmod 600 {path}"
+    assert path.stat().st_mode & 0o777 == 0o644  # reported, never changed
+
+
+def test_kcfg_010_warns_about_entries_a_second_file_shadows(
+    make_workstation, run_suite, monkeypatch
+) -> None:
+    ws = make_workstation()
+    real = ws.home / ".kube" / "config"
+    copy = ws.root / "copy.yml"
+    copy.write_text(real.read_text())
+    monkeypatch.setenv("KUBECONFIG", f"{real}:{copy}")
+    found = run_suite(*ws.args).check("KCFG-010")
+    assert found["status"] == "warn"
+    assert f"cluster {CONTEXT} in {copy}" in found["message"]

@@ -67,7 +67,7 @@ class Session:
                 self.recorder = Recorder(self.evidence)
                 self.evidence = self.recorder
         self.evaluated_at: datetime = now or self.evidence.now()
-        self.workstation = Workstation(self.evidence, self.policy)
+        self.workstation = Workstation(self.evidence, self.policy, self.evaluated_at)
         if self.replay is not None and options.clusters:
             self._select_recorded(options.clusters)
         self.results: list[Result] = []
@@ -96,7 +96,7 @@ class Session:
             )
         settings = replace(self.evidence.settings, clusters=wanted)
         self.evidence.settings = settings
-        self.workstation = Workstation(self.evidence, self.policy)
+        self.workstation = Workstation(self.evidence, self.policy, self.evaluated_at)
 
     # -- checks ------------------------------------------------------------------------------
 

@@ -14,16 +14,16 @@ import functools
 import json
 import posixpath
 from dataclasses import dataclass
+from datetime import datetime
 
 from packaging.version import Version
 
 from ikscheck import cliconfig, ibmcloud, versions
-from ikscheck import kubeconfig as kubeconfigs
 from ikscheck.cliconfig import CliConfig
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Command, CommandResult, Evidence, FileResult
+from ikscheck.evidence import Command, CommandResult, Evidence
 from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
-from ikscheck.kubeconfig import Context, Kubeconfig
+from ikscheck.kubefacts import KubeconfigFacts
 from ikscheck.policy import Policy
 from ikscheck.versions import KubeVersion, Skew
 
@@ -53,13 +53,14 @@ class Kubectl:
     minor: str  # "1.31", or "(does not run)"
 
 
-class Workstation:
+class Workstation(KubeconfigFacts):
     """The facts of one setup, from one evidence source."""
 
-    def __init__(self, evidence: Evidence, policy: Policy) -> None:
+    def __init__(self, evidence: Evidence, policy: Policy, now: datetime | None = None) -> None:
         self.evidence = evidence
         self.policy = policy
         self.settings = evidence.settings
+        self.now = now or evidence.now()  # the instant expiry is judged at
 
     # -- the IBM Cloud CLI -------------------------------------------------------------------
 
@@ -253,69 +254,7 @@ class Workstation:
             found.append(Kubectl(path, self.evidence.read(path).realpath or path, minor))
         return found
 
-    # -- the kubeconfig and the cluster ------------------------------------------------------
-
-    @functools.cached_property
-    def kubeconfig_paths(self) -> list[str]:
-        return kubeconfigs.kubeconfig_paths(
-            self.settings.kubeconfig,
-            self.evidence.env("KUBECONFIG"),
-            self.evidence.env("HOME") or "~",
-        )
-
-    def kubeconfig_files(self) -> list[FileResult]:
-        """Every kubeconfig file kubectl would load, as read: missing and unreadable ones too."""
-        return [self.evidence.read(path) for path in self.kubeconfig_paths]
-
-    @property
-    def kubeconfig_origin(self) -> str:
-        """Where the list of kubeconfig files comes from, as a user reads it."""
-        if self.settings.kubeconfig:
-            return "--kubeconfig"
-        return "KUBECONFIG" if self.evidence.env("KUBECONFIG") else "the default"
-
-    @functools.cached_property
-    def kubeconfig(self) -> Kubeconfig:
-        """The kubeconfig kubectl would use: the listed files merged, first file wins."""
-        files = self.kubeconfig_files()
-        if all(f.text is None for f in files):
-            problems = [
-                f"{f.path} is a directory"
-                if f.is_dir
-                else f"{f.path}: {f.error}"
-                if f.error
-                else f"{f.path} does not exist"
-                for f in files
-            ]
-            raise EvidenceError(
-                f"no readable kubeconfig: {'; '.join(problems)}",
-                remediation="ibmcloud ks cluster config --cluster {cluster}",
-            )
-        return kubeconfigs.merge([kubeconfigs.KubeconfigFile(f.path, f.text) for f in files])
-
-    def clusters(self) -> list[str]:
-        """The clusters to check: ``--cluster`` values, else the current context's cluster.
-
-        An IKS context is named ``<cluster name>/<cluster id>``: the cluster is its name.
-        "" when there is no current context to resolve.
-        """
-        if self.settings.clusters:
-            return list(dict.fromkeys(self.settings.clusters))  # each once: results stay unique
-        try:
-            current = self.kubeconfig.current_context
-        except (EvidenceError, ParseError):
-            return [""]
-        return [current.split("/")[0] if current else ""]
-
-    def context(self, cluster: str) -> Context:
-        config = self.kubeconfig
-        found = kubeconfigs.find_context(config, cluster or None)
-        if found is None:
-            fix = "ibmcloud ks cluster config --cluster {cluster}"
-            if not cluster:
-                raise EvidenceError("the kubeconfig has no current-context", fix)
-            raise EvidenceError(f"no kubeconfig context for cluster {cluster}", fix)
-        return found
+    # -- the cluster's master ---------------------------------------------------------------
 
     def server_minor(self, cluster: str) -> str:
         """The master's major.minor, or a note saying it is unknown."""
@@ -324,30 +263,8 @@ class Workstation:
         except (EvidenceError, ParseError):
             return "(unknown)"
 
-    def ca_pem(self, cluster: str) -> bytes | None:
-        entry = self._cluster_entry(cluster)
-
-        def read(path: str) -> bytes:
-            found = self.evidence.read(path)
-            if found.text is None:
-                raise EvidenceError(
-                    f"cannot read the cluster CA {path}: {found.error or 'missing'}"
-                )
-            return found.text.encode()
-
-        return kubeconfigs.ca_pem(entry, read)
-
-    def _cluster_entry(self, cluster: str) -> kubeconfigs.Cluster:
-        context = self.context(cluster)
-        entry = self.kubeconfig.clusters.get(context.cluster)
-        if entry is None:
-            raise EvidenceError(
-                f"context {context.name} names a missing cluster entry {context.cluster}"
-            )
-        return entry
-
     def version_url(self, cluster: str) -> str:
-        return str(self._cluster_entry(cluster).server).rstrip("/") + "/version"
+        return str(self.cluster_entry(cluster).server).rstrip("/") + "/version"
 
     def server_version(self, cluster: str) -> KubeVersion:
         """The master's version: ``GET <server>/version``, TLS verified with the kubeconfig's CA."""
