@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 import standin_ibmcloud
 import testenv
@@ -71,6 +74,20 @@ class Setup:
         )  # fmt: skip
         found.update(data)
         return found  # type: ignore[no-any-return]
+
+    def edit_yaml(self, path: str, change: Callable[[Any], object]) -> Setup:
+        """Change the recorded YAML file at ``path`` in place (``change`` edits the document)."""
+        doc = yaml.safe_load(self.file(path)["text"])
+        change(doc)
+        self.file(path, text=yaml.safe_dump(doc))
+        return self
+
+    def edit_json(self, path: str, change: Callable[[Any], object]) -> Setup:
+        """Change the recorded JSON file at ``path`` in place (``change`` edits the document)."""
+        doc = json.loads(self.file(path)["text"])
+        change(doc)
+        self.file(path, text=json.dumps(doc))
+        return self
 
     def which(self, name: str, *paths: str) -> None:
         self.records[which_key(name)] = list(paths)

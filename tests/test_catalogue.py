@@ -21,5 +21,6 @@ def test_every_catalogued_id_of_the_implemented_areas_has_a_check() -> None:
     implemented = {m.id for m in collect()}
     expected = {f"CLI-00{n}" for n in (1, 2, 3)} | {f"PLG-00{n}" for n in (1, 2, 3, 4)}
     expected |= {f"KCTL-00{n}" for n in (1, 2, 3)} | {f"KCFG-{n:03}" for n in range(1, 11)}
+    expected |= {"TOK-001", "TOK-002", "TOK-003"}
     assert expected <= implemented
     assert all(re.fullmatch(r"[A-Z]{2,5}-\d{3}", i) for i in implemented)

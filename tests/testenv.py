@@ -15,12 +15,14 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import jwt
 import trustme
 from pytest_httpserver import HTTPServer
 
@@ -58,6 +60,8 @@ class Scenario:
     extra_kubectls: tuple[str, ...] = ()  # more fixed kubectl binaries, later on PATH
     server_minor_offset: int | None = 0  # the master's minor relative to the kubectl's; None: down
     server_major_offset: int = 0
+    token_age: float = 600.0  # seconds since the id-token and the CLI's IAM token were issued
+    refresh_tokens: bool = True  # False: no OIDC refresh-token, no IAMRefreshToken
 
     def but(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
@@ -149,10 +153,30 @@ def _server(ca: trustme.CA, major: int, minor: int) -> HTTPServer:
     return server
 
 
-def _kubeconfig(server_url: str, ca_path: str) -> str:
+def token(claims_sample: str, age: float, lifetime: float = 3600) -> str:
+    """A JWT with the claims of a sample, issued ``age`` seconds ago, valid ``lifetime``.
+
+    Signed with an invented key: ikscheck never verifies signatures, it judges expiry.
+    """
+    claims = json.loads((FORMATS / "iam" / claims_sample).read_text())
+    issued = int(time.time() - age)
+    claims.update(iat=issued, exp=issued + int(lifetime))
+    return jwt.encode(claims, "ikscheck-test-signing-key-not-a-secret-0123", algorithm="HS256")
+
+
+def _kubeconfig(server_url: str, ca_path: str, scenario: Scenario) -> str:
     sample = (FORMATS / "kubeconfig" / "merged-cluster-config.yml").read_text()
     ca_line = next(line for line in sample.splitlines() if "certificate-authority:" in line)
     sample = sample.replace(ca_line, f"    certificate-authority: {ca_path}")
+    lines = []
+    for line in sample.splitlines(keepends=True):
+        key = line.strip().split(":")[0]
+        if key == "id-token":
+            line = f"        id-token: {token('claims-id-token.json', scenario.token_age)}\n"
+        elif key == "refresh-token" and not scenario.refresh_tokens:
+            continue
+        lines.append(line)
+    sample = "".join(lines)
     # The issuer on loopback too: nothing a test runs may reach for the real IAM.
     sample = sample.replace(
         "idp-issuer-url: https://iam.cloud.ibm.com/identity",
@@ -164,6 +188,9 @@ def _kubeconfig(server_url: str, ca_path: str) -> str:
 def _cli_config(scenario: Scenario) -> str:
     config = json.loads((FORMATS / "ibmcloud" / "config.json").read_text())
     config["Region"] = config["RegionID"] = scenario.region
+    config["IAMToken"] = "Bearer " + token("claims-access-token.json", scenario.token_age)
+    if not scenario.refresh_tokens:
+        config["IAMRefreshToken"] = ""
     if scenario.resource_group:
         config["ResourceGroup"]["Name"] = scenario.resource_group
     else:
@@ -271,7 +298,7 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
         url = f"https://127.0.0.1:{server.port}"
     else:
         url = "https://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
-    _write(home / ".kube" / "config", _kubeconfig(url, str(ca_path)))
+    _write(home / ".kube" / "config", _kubeconfig(url, str(ca_path), scenario))
     path = os.pathsep.join(
         [str(bin_dir)] + [str(root / f"bin{i + 2}") for i in range(len(scenario.extra_kubectls))]
     )

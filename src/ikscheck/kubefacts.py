@@ -182,3 +182,14 @@ class KubeconfigFacts:
         if found.text is None:
             raise ParseError(f"{path}: {found.error or 'does not exist'}")
         return found.text.encode()
+
+    def oidc_tokens(self, cluster: str) -> dict[str, str] | None:
+        """The OIDC auth-provider config of the cluster's user (id-token, refresh-token...),
+        or None when the user does not sign in with an auth-provider."""
+        provider = self.user_entry(cluster).auth.get("auth-provider")
+        if not isinstance(provider, dict):
+            return None
+        config = provider.get("config")
+        if not isinstance(config, dict):
+            return {}
+        return {str(k): v for k, v in config.items() if isinstance(v, str)}

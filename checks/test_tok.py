@@ -1,0 +1,106 @@
+"""TOK: the OIDC tokens kubectl sends and the CLI's IAM session are usable (TOK-001..003)."""
+
+from datetime import timedelta
+
+from ikscheck import tokens
+from ikscheck.check import NotApplicable, check, expect, observe, warn
+from ikscheck.errors import ParseError
+
+CONFIG = "ibmcloud ks cluster config --cluster {cluster}"
+LOGIN = "ibmcloud login (with --sso for a federated ID)"
+#: IBM refresh tokens carry no expiry and live 30 days (CHECKS.md, TOK-002).
+REFRESH_LIFETIME = timedelta(days=30)
+
+
+def _oidc(workstation, cluster):
+    found = workstation.oidc_tokens(cluster)
+    if found is None:
+        name = workstation.user_entry(cluster).name
+        raise NotApplicable(f"user {name} does not sign in with OIDC")
+    return found
+
+
+def _time(value, what, claim):
+    """The ``claim`` time of the JWT ``value``: a token that cannot be read fails the check."""
+    try:
+        found = tokens.decode(value, what).time(claim)
+    except ParseError as exc:
+        expect(False, str(exc))
+    expect(found is not None, f"{what} has no {claim} claim")
+    return found
+
+
+def _expiry(expires, now, what):
+    verb = "expired" if expires <= now else "expires"
+    return f"{what} {verb} {expires:%Y-%m-%d %H:%M} UTC ({tokens.ago(expires, now)})"
+
+
+@check(
+    "TOK-001",
+    "The cluster's OIDC id-token is valid",
+    severity="high",
+    remediation=CONFIG,
+    needs=("KCFG-008",),
+)
+def test_id_token(workstation, policy, cluster):
+    config = _oidc(workstation, cluster)
+    expires, now = _time(config.get("id-token", ""), "the id-token", "exp"), workstation.now
+    seen = _expiry(expires, now, "the id-token")
+    if expires <= now:
+        expect(bool(config.get("refresh-token")), f"{seen}, and there is no refresh-token")
+        observe(f"{seen}: kubectl renews it with the refresh-token")
+        return
+    observe(seen)
+    if expires - now <= timedelta(minutes=policy.token_warning_minutes):
+        warn(seen)
+
+
+@check(
+    "TOK-002",
+    "The cluster's OIDC refresh token is usable",
+    severity="high",
+    remediation=CONFIG,
+    needs=("TOK-001",),
+)
+def test_refresh_token(workstation, cluster):
+    config = _oidc(workstation, cluster)
+    refresh, now = config.get("refresh-token", ""), workstation.now
+    expect(bool(refresh), "the user has no refresh-token: kubectl cannot renew the id-token")
+    try:
+        expires = tokens.decode(refresh, "the refresh token").time("exp")
+    except ParseError:
+        expires = None  # opaque, or a JWT without exp: IBM's carry none
+    if expires is not None:
+        seen = _expiry(expires, now, "the refresh token")
+        expect(expires > now, seen)
+        observe(seen)
+        return
+    issued = _time(config.get("id-token", ""), "the id-token", "iat")
+    age = f"the id-token was issued {issued:%Y-%m-%d} ({tokens.ago(issued, now)})"
+    expect(now - issued <= REFRESH_LIFETIME, f"{age}: the refresh token it came with expired")
+    observe(f"{age}: its refresh token is younger than 30 days")
+
+
+@check(
+    "TOK-003",
+    "The IBM Cloud CLI session is valid",
+    severity="medium",
+    remediation=LOGIN,
+    needs=("CLI-001",),
+)
+def test_cli_session(workstation, policy):
+    config = workstation.cli_config()
+    expect(
+        config is not None and bool(config.iam_token),
+        "not logged in: no IAMToken in the CLI config",
+    )
+    token = tokens.strip_bearer(config.iam_token)
+    expires, now = _time(token, "the CLI's IAMToken", "exp"), workstation.now
+    seen = _expiry(expires, now, "the CLI session")
+    if expires <= now:
+        expect(bool(config.iam_refresh_token), f"{seen}, and there is no IAMRefreshToken")
+        renew = "ibmcloud target (any command renews the session)"
+        warn(f"{seen}: the CLI renews it with its IAMRefreshToken", remediation=renew)
+    observe(seen)
+    if expires - now <= timedelta(minutes=policy.token_warning_minutes):
+        warn(seen)
