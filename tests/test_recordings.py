@@ -63,6 +63,21 @@ EXPECTED = {
         ("KCTL-002", (("cluster", "mycluster"),)): "pass",
         ("KCTL-003", (("cluster", "mycluster"),)): "pass",
     },
+    "id-token-expired": {
+        **HEALTHY,
+        ("KCFG-008", C): "fail",
+        ("TOK-001", C): "skip",
+        ("TOK-002", C): "skip",
+        ("TOK-003", ()): "fail",
+    },
+    "stale-login": {**HEALTHY, ("TOK-002", C): "fail", ("TOK-003", ()): "warn"},
+    "context-missing": {
+        **HEALTHY,
+        ("KCFG-004", C): "fail",
+        **{(i, C): "skip" for i in ("KCFG-005", "KCFG-006", "KCFG-007", "KCFG-008")},
+        **{(i, C): "skip" for i in ("KCTL-002", "TOK-001", "TOK-002")},
+    },
+    "ca-missing": {**HEALTHY, ("KCFG-007", C): "fail", ("KCTL-002", C): "skip"},
 }
 
 

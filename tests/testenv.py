@@ -62,6 +62,8 @@ class Scenario:
     server_major_offset: int = 0
     token_age: float = 600.0  # seconds since the id-token and the CLI's IAM token were issued
     refresh_tokens: bool = True  # False: no OIDC refresh-token, no IAMRefreshToken
+    context_for: str = CLUSTER  # the cluster the kubeconfig's context was downloaded for
+    ca_file: bool = True  # False: the CA file the kubeconfig names is gone
 
     def but(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
@@ -177,6 +179,8 @@ def _kubeconfig(server_url: str, ca_path: str, scenario: Scenario) -> str:
             continue
         lines.append(line)
     sample = "".join(lines)
+    if scenario.context_for != CLUSTER:  # downloaded for another cluster: none for this one
+        sample = sample.replace(f"{CLUSTER}/", f"{scenario.context_for}/")
     # The issuer on loopback too: nothing a test runs may reach for the real IAM.
     sample = sample.replace(
         "idp-issuer-url: https://iam.cloud.ibm.com/identity",
@@ -299,6 +303,8 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     else:
         url = "https://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
     _write(home / ".kube" / "config", _kubeconfig(url, str(ca_path), scenario))
+    if not scenario.ca_file:
+        ca_path.unlink()
     path = os.pathsep.join(
         [str(bin_dir)] + [str(root / f"bin{i + 2}") for i in range(len(scenario.extra_kubectls))]
     )
@@ -318,4 +324,8 @@ RECORDINGS: dict[str, Scenario] = {
     "plugin-missing": Scenario(plugins=DEFAULT_PLUGINS[:1]),
     "kubectl-skew": Scenario(server_minor_offset=-2),
     "cli-missing": Scenario(cli=None),
+    "id-token-expired": Scenario(token_age=3 * 3600, refresh_tokens=False),
+    "stale-login": Scenario(token_age=40 * 24 * 3600),
+    "context-missing": Scenario(context_for="othercluster"),
+    "ca-missing": Scenario(ca_file=False),
 }
