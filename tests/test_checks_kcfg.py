@@ -8,10 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 import testenv
 from memory import HOME, Setup
@@ -233,23 +229,6 @@ def test_kcfg_005_warns_about_dangling_references_in_other_contexts() -> None:
 CA_FILE = f"{HOME}/.bluemix/plugins/container-service/clusters/mycluster/ca.pem"
 
 
-def certificate_pem(not_after: datetime, cn: str = "mycluster-ca") -> str:
-    """A self-signed certificate valid until ``not_after``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_after - timedelta(days=3650))
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
 def cluster(setup_change) -> Setup:
     return setup_with(lambda doc: setup_change(doc["clusters"][0]["cluster"]))
 
@@ -290,7 +269,7 @@ def test_kcfg_006_warns_when_tls_is_not_verified() -> None:
 def test_kcfg_007_judges_the_ca_file_by_its_expiry(days: int, status: str, shown: str) -> None:
     setup = Setup()
     not_after = setup.recorded_at + timedelta(days=days)
-    setup.file(CA_FILE, text=certificate_pem(not_after))
+    setup.file(CA_FILE, text=testenv.certificate_pem(not_after))
     found = setup.judge("KCFG-007", cluster=testenv.CLUSTER)
     assert found.status == status
     assert found.message.startswith(f"cluster {CONTEXT}: CA mycluster-ca {shown} ")
@@ -298,7 +277,7 @@ def test_kcfg_007_judges_the_ca_file_by_its_expiry(days: int, status: str, shown
 
 
 def test_kcfg_007_reads_certificate_authority_data_too() -> None:
-    pem = certificate_pem(datetime(2030, 1, 1, tzinfo=UTC))
+    pem = testenv.certificate_pem(datetime(2030, 1, 1, tzinfo=UTC))
     data = base64.b64encode(pem.encode()).decode()
     setup = cluster(
         lambda c: (c.pop("certificate-authority"), c.update({"certificate-authority-data": data}))
@@ -372,7 +351,7 @@ def test_kcfg_008_judges_an_admin_client_certificate_by_its_expiry(days: int, st
     setup = user(admin)
     # A relative client-certificate resolves against the kubeconfig's own folder.
     not_after = setup.recorded_at + timedelta(days=days)
-    setup.file(f"{HOME}/.kube/admin.pem", text=certificate_pem(not_after, "admin"))
+    setup.file(f"{HOME}/.kube/admin.pem", text=testenv.certificate_pem(not_after, "admin"))
     found = setup.judge("KCFG-008", cluster=testenv.CLUSTER)
     assert found.status == status
     assert ": client certificate admin " in found.message

@@ -6,6 +6,8 @@ each check failing or warning through pytester, and one root cause blocking what
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import yaml
 
 import testenv
@@ -176,3 +178,66 @@ def test_kcfg_010_warns_about_entries_a_second_file_shadows(
     found = run_suite(*ws.args).check("KCFG-010")
     assert found["status"] == "warn"
     assert f"cluster {CONTEXT} in {copy}" in found["message"]
+
+
+def test_kcfg_005_warns_about_another_context_naming_a_missing_cluster(
+    make_workstation, run_suite
+) -> None:
+    ws = make_workstation()
+    gone = {"name": "old", "context": {"cluster": "gone", "user": "gone"}}
+    edit_kubeconfig(ws, lambda doc: doc["contexts"].append(gone))
+    found = run_suite(*ws.args).check("KCFG-005", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+    assert found["message"].endswith(
+        "other contexts name missing entries: old (cluster gone), old (user gone)"
+    )
+
+
+def test_kcfg_006_fails_for_a_plain_http_server(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    edit_kubeconfig(
+        ws, lambda doc: doc["clusters"][0]["cluster"].update(server="http://127.0.0.1:9")
+    )
+    run = run_suite(*ws.args)
+    found = run.check("KCFG-006", cluster=testenv.CLUSTER)
+    assert (found["status"], found["message"]) == (
+        "fail",
+        f"cluster {CONTEXT}: server http://127.0.0.1:9 is not https://host:port",
+    )
+    assert run.check("KCTL-002", cluster=testenv.CLUSTER)["blocked_by"] == ["KCFG-006"]
+
+
+def test_kcfg_007_warns_for_a_ca_about_to_expire(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    soon = datetime.now(UTC) + timedelta(days=10)
+    next(ws.home.rglob("ca.pem")).write_text(testenv.certificate_pem(soon))
+    found = run_suite(*ws.args).check("KCFG-007", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+    assert found["message"].startswith(
+        f"cluster {CONTEXT}: CA mycluster-ca expires {soon:%Y-%m-%d}"
+    )
+
+
+def test_kcfg_008_warns_for_an_admin_certificate_about_to_expire(
+    make_workstation, run_suite
+) -> None:
+    ws = make_workstation()
+    soon = datetime.now(UTC) + timedelta(days=5)
+    (ws.home / ".kube" / "admin.pem").write_text(testenv.certificate_pem(soon, "admin"))
+    (ws.home / ".kube" / "admin-key.pem").write_text("a key; never parsed\n")
+    admin = {"client-certificate": "admin.pem", "client-key": "admin-key.pem"}
+    edit_kubeconfig(ws, lambda doc: doc["users"][0].update(user=admin))
+    found = run_suite(*ws.args).check("KCFG-008", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+    assert f": client certificate admin expires {soon:%Y-%m-%d}" in found["message"]
+
+
+def test_tok_001_fails_for_an_id_token_that_is_not_a_jwt(make_workstation, run_suite) -> None:
+    ws = make_workstation()
+    config = lambda doc: doc["users"][0]["user"]["auth-provider"]["config"]  # noqa: E731
+    edit_kubeconfig(ws, lambda doc: config(doc).update({"id-token": "not-a-jwt"}))
+    found = run_suite(*ws.args).check("TOK-001", cluster=testenv.CLUSTER)
+    assert (found["status"], found["message"]) == (
+        "fail",
+        "the id-token is not a JWT: Not enough segments",
+    )

@@ -19,11 +19,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pytest_httpserver import HTTPServer
 
 import standin_ibmcloud
@@ -153,6 +158,23 @@ def _server(ca: trustme.CA, major: int, minor: int) -> HTTPServer:
     server.expect_request("/version").respond_with_json(doc)
     server.start()
     return server
+
+
+def certificate_pem(not_after: datetime, cn: str = "mycluster-ca") -> str:
+    """A self-signed certificate valid until ``not_after``, for expiry verdicts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_after - timedelta(days=3650))
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def token(claims_sample: str, age: float, lifetime: float = 3600) -> str:
