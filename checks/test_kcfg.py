@@ -28,6 +28,7 @@ def _config_for(workstation):
 def test_kubeconfig_found(workstation):
     files, origin = workstation.kubeconfig_files(), workstation.kubeconfig_origin
     fix = _config_for(workstation)
+    expect(bool(files), f"{origin} lists no file", remediation=fix)
     unusable = [f"{f.path} is a directory" if f.is_dir else f"{f.path}: {f.error}" for f in files]
     unusable = [u for u, f in zip(unusable, files, strict=True) if f.is_dir or f.error]
     missing = ", ".join(f.path for f in files if not f.exists)

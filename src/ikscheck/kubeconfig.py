@@ -277,7 +277,7 @@ def merge(files: Sequence[KubeconfigFile]) -> Kubeconfig:
     refuses to load each of those).
 
     >>> a = KubeconfigFile("/a", "contexts: [{name: c, context: {cluster: x}}]")
-    >>> b = KubeconfigFile("/b", "contexts: [{name: c, context: {cluster: y}}]")
+    >>> b = KubeconfigFile("/b", "contexts: [{name: c, context: {cluster: z}}]")
     >>> config = merge([a, KubeconfigFile("/gone", None), b])
     >>> (config.contexts["c"].cluster, config.shadowed)
     ('x', (('context', 'c', '/b'),))

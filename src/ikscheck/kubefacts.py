@@ -63,7 +63,7 @@ class KubeconfigFacts:
                 for f in files
             ]
             raise EvidenceError(
-                f"no readable kubeconfig: {'; '.join(problems)}",
+                f"no readable kubeconfig: {'; '.join(problems) or 'KUBECONFIG lists no file'}",
                 remediation="ibmcloud ks cluster config --cluster {cluster}",
             )
         return kubeconfigs.merge([kubeconfigs.KubeconfigFile(f.path, f.text) for f in files])

@@ -9,7 +9,9 @@ told with its line and column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 import yaml
 import yaml.nodes
@@ -21,6 +23,23 @@ __all__ = ["MAX_NODES", "Document", "load", "position"]
 #: Nodes a document may expand to (aliases counted each time they are used). Real kubeconfigs
 #: hold hundreds; a thousand contexts would hold tens of thousands.
 MAX_NODES = 200_000
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading booleans as kubectl's YAML 1.1 library does.
+
+    kubectl (go-yaml v2) also takes ``y``, ``Y``, ``n`` and ``N`` for booleans, where PyYAML
+    reads strings: a context named ``y`` is a boolean to kubectl, which then refuses the file.
+    """
+
+    bool_values: ClassVar[dict[str, bool]] = {
+        **yaml.SafeLoader.bool_values,
+        "y": True,
+        "n": False,
+    }
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
 
 
 class Document:
@@ -41,8 +60,10 @@ def load(path: str, text: str) -> Document:
     {'a': [1, 2]}
     >>> load("c.yml", "a: &x [1, 2]\\nb: [*x, *x]").data
     {'a': [1, 2], 'b': [[1, 2], [1, 2]]}
+    >>> load("c.yml", "name: y").data  # YAML 1.1, as kubectl reads it
+    {'name': True}
     """
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is not None and _expanded(root) > MAX_NODES:
