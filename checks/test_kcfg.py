@@ -115,6 +115,8 @@ def test_cluster_context(workstation, cluster):
 def test_context_entries(workstation, cluster):
     config = workstation.kubeconfig
     context = kubeconfig.find_context(config, cluster)
+    if context is None:
+        raise blocked("KCFG-004", f"no context for cluster {cluster}")
     missing = [
         f"{kind} {name or '(empty)'}"
         for kind, name, entries in (

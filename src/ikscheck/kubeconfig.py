@@ -160,6 +160,46 @@ def file_problems(path: str, text: str, limit: int = 3) -> list[str]:
     for where, line in jsonschemas.violations(document.data, "kubeconfig", limit):
         at = yamldocs.position(document, where)
         found.append(f"{path}: {at}: {line}" if at else f"{path}: {line}")
+    for where, line in _refusals(document.data):
+        at = yamldocs.position(document, where)
+        found.append(f"{path}: {at}: {line}" if at else f"{path}: {line}")
+    return found[:limit]
+
+
+def _refusals(doc: Mapping[str, object]) -> list[tuple[list[object], str]]:
+    """What kubectl refuses that a schema cannot say: a name twice in one list, CA data that
+    is not base64."""
+    found: list[tuple[list[object], str]] = []
+    for section, inner in (("clusters", "cluster"), ("contexts", "context"), ("users", "user")):
+        items = doc.get(section)
+        seen: set[object] = set()
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            if not isinstance(item, Mapping):
+                continue
+            name = item.get("name")
+            if isinstance(name, str) and name in seen:
+                found.append(
+                    (
+                        [section, index, "name"],
+                        f"$.{section}[{index}].name: {name!r} is "
+                        f"the name of an earlier {inner} in this file (kubectl refuses it)",
+                    )
+                )
+            seen.add(name)
+            body = item.get(inner)
+            data = body.get("certificate-authority-data") if isinstance(body, Mapping) else None
+            if section == "clusters" and isinstance(data, str) and data:
+                try:
+                    _ca_data(data, str(name), "")
+                except ParseError:
+                    where = [section, index, inner, "certificate-authority-data"]
+                    found.append(
+                        (
+                            where,
+                            f"$.{section}[{index}].{inner}.certificate-authority-data"
+                            ": not base64 (kubectl refuses it)",
+                        )
+                    )
     return found
 
 

@@ -46,9 +46,16 @@ class Jwt:
         if isinstance(value, bool) or not isinstance(value, int | float):
             shown = f"{value!r}" if isinstance(value, str) else type(value).__name__
             raise ParseError(f"{self.what}: {claim} is {shown}, not a number of seconds")
+        if value != value:  # NaN
+            raise ParseError(f"{self.what}: {claim} is NaN, not a number of seconds")
         if abs(value) >= _MILLISECONDS:
             raise ParseError(f"{self.what}: {claim} {value} is in milliseconds, not seconds")
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (ValueError, OverflowError, OSError):
+            raise ParseError(
+                f"{self.what}: {claim} {value} is not a time kubectl can use"
+            ) from None
 
 
 def strip_bearer(value: str) -> str:

@@ -289,7 +289,8 @@ class Workstation(KubeconfigFacts):
 
         Best effort: what cannot be planned here is gathered, or reported, by the check itself.
         """
-        with contextlib.suppress(EvidenceError, ParseError):
+        # Anything, even a bug: the check that needs the piece meets it again and reports it.
+        with contextlib.suppress(Exception):
             self._prefetch()
 
     def _prefetch(self) -> None:

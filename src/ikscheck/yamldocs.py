@@ -63,8 +63,9 @@ def load(path: str, text: str) -> Document:
     >>> load("c.yml", "name: y").data  # YAML 1.1, as kubectl reads it
     {'name': True}
     """
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # reads the text: a control character fails already here
         root = loader.get_single_node()
         if root is not None and _expanded(root) > MAX_NODES:
             raise ParseError(
@@ -85,7 +86,8 @@ def load(path: str, text: str) -> Document:
     except RecursionError:
         raise ParseError(f"{path}: nested too deeply to read") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Document(data, root)
 
 
