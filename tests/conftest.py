@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 # later runs would import them again and hold two copies of a class (two `Version`s that do
 # not compare, two cookie-jar types in requests). Modules of this process are kept.
 import requests  # noqa: F401
+import trustme
+from pytest_httpserver import HTTPServer
 
 import ikscheck.bundle
 import ikscheck.live
@@ -92,3 +95,24 @@ def make_workstation(
             return ws
 
         yield make
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    """A certificate authority for loopback HTTPS servers."""
+    return trustme.CA()
+
+
+@pytest.fixture
+def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
+    """A real HTTPS server on 127.0.0.1 with a certificate from ``ca``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()

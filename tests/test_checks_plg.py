@@ -15,20 +15,12 @@ from packaging.version import Version
 import testenv
 from ikscheck.policy import Policy
 from memory import HOME, Setup, standin, with_ibmcloud
+from testenv import cr, ks
 
 KS, CR = "kubernetes-service", "container-registry"
 JSON_SOURCE = "`ibmcloud plugin list --output json`"
 TABLE_SOURCE = "`ibmcloud plugin list`"
 REPO = ("plugin", "repo-plugins", "--output", "json")
-
-
-def ks(version: str = "1.0.672", **more: Any) -> dict[str, Any]:
-    """The Kubernetes Service plug-in as current CLIs install it."""
-    return {"name": "container-service", "version": version, "aliases": [KS, "ks"], **more}
-
-
-def cr(version: str = "1.3.11", **more: Any) -> dict[str, Any]:
-    return {"name": CR, "version": version, "aliases": [], **more}
 
 
 # How the CLI lists plug-ins: --output json (Version object or string), or, for a CLI without

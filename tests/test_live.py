@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,7 +27,6 @@ import trustme
 import yaml
 from pytest_httpserver import HTTPServer
 
-import testenv
 from ikscheck.errors import EvidenceError
 from ikscheck.evidence import Command, Settings, http_key, kind_of
 from ikscheck.live import MAX_FILE_BYTES, LiveSource
@@ -208,11 +207,12 @@ def test_a_timeout_does_not_wait_for_a_descendant_that_escaped_the_session(
     tmp_path: Path,
 ) -> None:
     pidfile = tmp_path / "escaped.pid"
-    # The descendant starts a session of its own, keeps stdout, and writes to it a second
-    # after the timeout: if run() returns at the timeout, the line never reaches the result.
+    # The descendant starts a session of its own, keeps stdout, and writes to it three seconds
+    # after the timeout (after run()'s one-second grace to collect output, with room for a
+    # loaded machine): if run() returns then, the line never reaches the result.
     script(
         tmp_path / "bin" / "daemonising",
-        f"/usr/bin/setsid /bin/sh -c 'echo $$ > {q(pidfile)}; /bin/sleep 2; "
+        f"/usr/bin/setsid /bin/sh -c 'echo $$ > {q(pidfile)}; /bin/sleep 4; "
         "echo escaped-descendant-finished' &\nwait\n",
     )
     if not Path("/usr/bin/setsid").exists():
@@ -657,25 +657,6 @@ def test_which_lists_executables_in_path_order(tmp_path: Path) -> None:
 
 
 # -- get() -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()
 
 
 def test_get_returns_status_body_and_headers(

@@ -10,18 +10,11 @@ from typing import Any
 
 import pytest
 
+from testenv import cr, ks
+
 KS, CR = "kubernetes-service", "container-registry"
 JSON_SOURCE = "`ibmcloud plugin list --output json`"
 TABLE_SOURCE = "`ibmcloud plugin list`"
-
-
-def ks(version: str = "1.0.672", **more: Any) -> dict[str, Any]:
-    """The Kubernetes Service plug-in as current CLIs install it."""
-    return {"name": "container-service", "version": version, "aliases": [KS, "ks"], **more}
-
-
-def cr(version: str = "1.3.11", **more: Any) -> dict[str, Any]:
-    return {"name": CR, "version": version, "aliases": [], **more}
 
 
 # The listings the end-to-end fails use: --output json, and the table of a CLI without that

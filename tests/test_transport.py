@@ -6,8 +6,6 @@ not replaced, to see what each request was given: the request still goes over th
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +14,6 @@ import trustme
 from pytest_httpserver import HTTPServer
 from requests.adapters import HTTPAdapter
 
-import testenv
 from ikscheck.transport import HttpTransport, classify
 
 
@@ -30,25 +27,6 @@ class WatchingAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent.append(kwargs)
         return super().send(request, **kwargs)
-
-
-@pytest.fixture
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()
 
 
 def test_every_request_gets_the_policy_timeout_and_verified_tls(

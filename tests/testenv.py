@@ -40,6 +40,18 @@ FORMATS = HERE / "data" / "formats"
 CLUSTER = "mycluster"
 CLUSTER_ID = "bq8r2k1d0f6mvs4ab1cg"
 
+
+def ks(version: str = "1.0.672", **more: Any) -> dict[str, Any]:
+    """The Kubernetes Service plug-in as current CLIs install it (a stand-in plug-in entry)."""
+    aliases = ["kubernetes-service", "ks"]
+    return {"name": "container-service", "version": version, "aliases": aliases, **more}
+
+
+def cr(version: str = "1.3.11", **more: Any) -> dict[str, Any]:
+    """The Container Registry plug-in (a stand-in plug-in entry)."""
+    return {"name": "container-registry", "version": version, "aliases": [], **more}
+
+
 DEFAULT_PLUGINS = (
     {"name": "container-registry", "version": "1.3.11", "aliases": []},
     {"name": "container-service", "version": "1.0.672", "aliases": ["kubernetes-service", "ks"]},
