@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 import testenv
-from ikscheck import kubeconfig
+from ikscheck import kubeconfig_validity
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import Settings
 from ikscheck.kubeconfig import resolve_path
@@ -345,7 +345,7 @@ def test_current_context_as_kubectl_config_current_context(t: Path, build: Build
             p
             for f in ws.kubeconfig_files()
             if f.text is not None
-            for p in kubeconfig.file_problems(f.path, f.text)
+            for p in kubeconfig_validity.file_problems(f.path, f.text)
         ]
         try:
             ws.kubeconfig  # noqa: B018

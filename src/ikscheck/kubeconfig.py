@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from ikscheck import jsonschemas, yamldocs
+from ikscheck import yamldocs
 from ikscheck.errors import ParseError
 
 __all__ = [
@@ -25,12 +25,13 @@ __all__ = [
     "KubeconfigFile",
     "User",
     "ca_pem",
-    "file_problems",
+    "decode_ca_data",
     "find_context",
     "kubeconfig_paths",
     "merge",
     "parse_file",
     "resolve_path",
+    "yaml_type",
 ]
 
 Kind = Literal["cluster", "context", "user"]
@@ -136,74 +137,11 @@ def parse_file(path: str, text: str) -> Mapping[str, object]:
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise ParseError(f"{path}: top level is a {_yaml_type(doc)}, not a mapping")
+        raise ParseError(f"{path}: top level is a {yaml_type(doc)}, not a mapping")
     return doc
 
 
-def file_problems(path: str, text: str, limit: int = 3) -> list[str]:
-    """What kubectl would refuse in one kubeconfig file: YAML errors, a top level that is not
-    a mapping, and breaches of ``schemas/kubeconfig.schema.json``, each with file, line and
-    column. Empty when the file is valid.
-
-    >>> file_problems("/k", "clusters:\\n- name: a\\n  cluster: {server: 5}\\n")
-    ["/k: line 3, column 21: $.clusters[0].cluster.server: 5 is not of type 'string', 'null'"]
-    """
-    try:
-        document = yamldocs.load(path, text)
-    except ParseError as exc:
-        return [str(exc)]
-    if document.data is None:
-        return []  # an empty file: kubectl reads it as an empty config
-    if not isinstance(document.data, dict):
-        return [f"{path}: top level is a {_yaml_type(document.data)}, not a mapping"]
-    found = []
-    for where, line in jsonschemas.violations(document.data, "kubeconfig", limit):
-        at = yamldocs.position(document, where)
-        found.append(f"{path}: {at}: {line}" if at else f"{path}: {line}")
-    for where, line in _refusals(document.data):
-        at = yamldocs.position(document, where)
-        found.append(f"{path}: {at}: {line}" if at else f"{path}: {line}")
-    return found[:limit]
-
-
-def _refusals(doc: Mapping[str, object]) -> list[tuple[list[object], str]]:
-    """What kubectl refuses that a schema cannot say: a name twice in one list, CA data that
-    is not base64."""
-    found: list[tuple[list[object], str]] = []
-    for section, inner in (("clusters", "cluster"), ("contexts", "context"), ("users", "user")):
-        items = doc.get(section)
-        seen: set[object] = set()
-        for index, item in enumerate(items if isinstance(items, list) else ()):
-            if not isinstance(item, Mapping):
-                continue
-            name = item.get("name")
-            if isinstance(name, str) and name in seen:
-                found.append(
-                    (
-                        [section, index, "name"],
-                        f"$.{section}[{index}].name: {name!r} is "
-                        f"the name of an earlier {inner} in this file (kubectl refuses it)",
-                    )
-                )
-            seen.add(name)
-            body = item.get(inner)
-            data = body.get("certificate-authority-data") if isinstance(body, Mapping) else None
-            if section == "clusters" and isinstance(data, str) and data:
-                try:
-                    _ca_data(data, str(name), "")
-                except ParseError:
-                    where = [section, index, inner, "certificate-authority-data"]
-                    found.append(
-                        (
-                            where,
-                            f"$.{section}[{index}].{inner}.certificate-authority-data"
-                            ": not base64 (kubectl refuses it)",
-                        )
-                    )
-    return found
-
-
-def _yaml_type(value: object) -> str:
+def yaml_type(value: object) -> str:
     if isinstance(value, list):
         return "list"
     if isinstance(value, str):
@@ -234,7 +172,7 @@ def _text(body: Mapping[str, object], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _ca_data(value: str, name: str, source: str) -> bytes | None:
+def decode_ca_data(value: str, name: str, source: str) -> bytes | None:
     if not value:
         return None
     # Go's base64 decoder (how kubectl reads []byte fields) skips CR and LF but nothing else,
@@ -259,7 +197,7 @@ def _cluster(name: str, body: Mapping[str, object], source: str) -> Cluster | No
         name=name,
         server=server,
         certificate_authority=resolve_path(source, ca) or None,
-        certificate_authority_data=_ca_data(ca_data, name, source),
+        certificate_authority_data=decode_ca_data(ca_data, name, source),
         insecure_skip_tls_verify=insecure,
         source=source,
     )
