@@ -6,7 +6,7 @@ what it refuses.
 
 from urllib.parse import urlsplit
 
-from ikscheck import certs, kubeconfig, kubeconfig_validity
+from ikscheck import certs, kubeconfig
 from ikscheck.check import blocked, check, conclude, expect, observe, warn
 from ikscheck.errors import ParseError
 
@@ -54,7 +54,7 @@ def test_kubeconfig_found(workstation):
 )
 def test_kubeconfig_valid(workstation):
     readable = [f for f in workstation.kubeconfig_files() if f.text is not None]
-    problems = [p for f in readable for p in kubeconfig_validity.file_problems(f.path, f.text)]
+    problems = workstation.kubeconfig_problems()
     expect(
         not problems,
         "; ".join(problems),

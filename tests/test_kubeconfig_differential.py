@@ -31,7 +31,6 @@ import pytest
 import yaml
 
 import testenv
-from ikscheck import kubeconfig_validity
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import Settings
 from ikscheck.kubeconfig import resolve_path
@@ -341,12 +340,7 @@ def test_current_context_as_kubectl_config_current_context(t: Path, build: Build
     run = kubectl(t, where, "config", "current-context")
     if "error loading config file" in run.stderr:  # kubectl refuses the kubeconfig: so must we
         ws = workstation(t, where)
-        problems = [
-            p
-            for f in ws.kubeconfig_files()
-            if f.text is not None
-            for p in kubeconfig_validity.file_problems(f.path, f.text)
-        ]
+        problems = ws.kubeconfig_problems()
         try:
             ws.kubeconfig  # noqa: B018
         except ParseError:

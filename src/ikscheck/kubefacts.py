@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from ikscheck import certs
+from ikscheck import certs, kubeconfig_validity
 from ikscheck import kubeconfig as kubeconfigs
 from ikscheck.certs import Certificate
 from ikscheck.errors import EvidenceError, ParseError
@@ -156,6 +156,16 @@ class KubeconfigFacts:
             resolved = kubeconfigs.resolve_path(user.source, command)
             return resolved, self.evidence.read(resolved).exists
         return command, bool(self.evidence.which(command))
+
+    def kubeconfig_problems(self) -> list[str]:
+        """What kubectl would refuse in the readable kubeconfig files, each with file, line
+        and column (empty when every file is valid)."""
+        return [
+            problem
+            for file in self.kubeconfig_files()
+            if file.text is not None
+            for problem in kubeconfig_validity.file_problems(file.path, file.text)
+        ]
 
     def credential_files(self) -> list[FileResult]:
         """The readable kubeconfig files that hold a credential (a token, key, password...)."""
