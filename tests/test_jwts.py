@@ -49,3 +49,27 @@ def test_redact_jwt_refresh_token_with_opaque_payload() -> None:
 )
 def test_redact_jwt_rejects_non_jwts(value: str) -> None:
     assert redact_jwt(value) is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "refused_for"),
+    [
+        ("bm90LWpzb24", "Invalid payload string: Expecting value"),  # "not-json"
+        ("WzEsIDJd", "Invalid payload string: must be a json object"),  # [1, 2]
+        ("c2VjcmV0LXBheWxvYWQtYnl0ZXM_", "Invalid payload"),  # not base64url of JSON
+        ("A", "Invalid payload padding"),
+    ],
+)
+def test_an_undecodable_payload_stays_undecodable_and_loses_its_bytes(
+    payload: str, refused_for: str
+) -> None:
+    import jwt
+
+    redacted = redact_jwt(f"eyJhbGciOiJSUzI1NiJ9.{payload}.c2lnbmF0dXJl")
+    assert redacted is not None
+    head, body, signature = redacted.split(".")
+    assert (head, signature) == ("eyJhbGciOiJSUzI1NiJ9", "redacted")
+    assert len(body) <= len("bm90LWpzb24")  # a stand-in, not the original bytes
+    with pytest.raises(jwt.DecodeError, match=refused_for):
+        jwt.decode(redacted, options={"verify_signature": False})
+    assert redact_jwt(redacted) == redacted

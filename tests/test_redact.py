@@ -430,3 +430,21 @@ def test_bytes_and_non_text_are_redacted_as_text() -> None:
     out = Redactor().redact_text(b"password: hunter22\xff")  # type: ignore[arg-type]
     assert isinstance(out, str) and "hunter22" not in out
     assert Redactor().redact_text(12345678) == "12345678"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "users:\n- name: jane\n  user:\n    token: 1234567890\n",  # structured pass
+        "users: [\n  token: 1234567890 ]\n  broken: [\n",  # does not parse: keyed pass
+    ],
+    ids=["parsed", "unparsed"],
+)
+def test_a_secret_written_as_a_yaml_number_stays_a_number(text: str) -> None:
+    redactor = Redactor()
+    redacted = redactor.redact_text(text, "yaml")
+    assert "1234567890" not in redacted
+    assert "token: 0xc775e7b7" in redacted  # YAML reads 0x... as an integer
+    assert redactor.redact_text(redacted, "yaml") == redacted
+    if "broken" not in text:
+        assert yaml.safe_load(redacted)["users"][0]["user"]["token"] == 0xC775E7B7

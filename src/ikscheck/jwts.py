@@ -49,6 +49,11 @@ KEEP_CLAIMS: frozenset[str] = frozenset(
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _REDACTED_SIGNATURE = "redacted"
 _EMPTY_PAYLOAD = "e30"  # base64url("{}")
+# Stand-ins for a payload that does not decode, one per way it fails, so that a redacted token
+# is refused for the same reason as the original (and carries none of its bytes).
+_NOT_BASE64 = "A"  # one character: a length no base64 has
+_NOT_JSON = "bm90LWpzb24"  # base64url("not-json")
+_NOT_AN_OBJECT = "W10"  # base64url("[]")
 
 # Every JSON header starts with '{"', which base64url-encodes to "eyJ". Possessive quantifiers
 # keep matching linear on long base64 runs; the look-behind stops matches inside words.
@@ -80,15 +85,32 @@ def _jwt_claims(head: str, body: str) -> dict[str, Any]:
     return claims
 
 
+def _undecodable(body: str) -> str:
+    """The stand-in for a payload that is not a base64url JSON object, failing as it fails."""
+    try:
+        decoded = json.loads(jwt.utils.base64url_decode(body))
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
+        try:
+            jwt.utils.base64url_decode(body)
+        except (ValueError, TypeError):
+            return _NOT_BASE64
+        return _NOT_JSON
+    return _EMPTY_PAYLOAD if isinstance(decoded, dict) else _NOT_AN_OBJECT
+
+
 def redact_jwt(token: str) -> str | None:
     """Strip a JWT down to what checks need; ``None`` if ``token`` is not a JWT.
 
     The header is kept byte for byte, the payload keeps only :data:`KEEP_CLAIMS` (re-encoded as
-    compact JSON) and the signature becomes the literal ``redacted``. A payload that is not a
-    JSON object (IBM refresh tokens) becomes ``{}``. Redacting a redacted token changes nothing.
+    compact JSON) and the signature becomes the literal ``redacted``. The encrypted payload of
+    an IBM refresh token (``alg`` ``rt``) becomes ``{}``; any other payload that does not
+    decode becomes a stand-in that fails to decode the same way, so that a replay judges the
+    token as the live run did. Redacting a redacted token changes nothing.
 
     >>> redact_jwt("eyJhbGciOiJydCJ9.b3BhcXVl.c2ln")
     'eyJhbGciOiJydCJ9.e30.redacted'
+    >>> redact_jwt("eyJhbGciOiJSUzI1NiJ9.WzFd.c2ln")  # the payload is [1]
+    'eyJhbGciOiJSUzI1NiJ9.W10.redacted'
     >>> redact_jwt("not-a-jwt") is None
     True
     """
@@ -100,6 +122,8 @@ def redact_jwt(token: str) -> str | None:
     if header is None or not isinstance(header.get("alg"), str):
         return None
     claims = _jwt_claims(head, body)
+    if not claims and header["alg"] != "rt":
+        return f"{head}.{_undecodable(body)}.{_REDACTED_SIGNATURE}"
     kept = {name: value for name, value in claims.items() if name in KEEP_CLAIMS}
     try:
         encoded = json.dumps(kept, separators=(",", ":")).encode("ascii")

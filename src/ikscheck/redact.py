@@ -30,10 +30,12 @@ from ikscheck.secretkeys import (
     MARKER,
     MARKER_RE,
     MIN_SECRET,
+    NUMBER_MARKER,
     SECRET_KEYS,
     fingerprint,
     is_secret_key,
     norm_key,
+    number_fingerprint,
 )
 from ikscheck.structured import YAML_PROPERTIES, keep_line_breaks, redact_structured
 
@@ -95,6 +97,11 @@ _HEADER = re.compile(
     + _SQ
     + r"|(?P<bare>[^\s\"'][^\r\n]*))",
     re.IGNORECASE,
+)
+# What YAML 1.1 (PyYAML, kubectl's go-yaml) reads as a number in a plain scalar.
+_YAML_NUMBER = re.compile(
+    r"[-+]?(?:0|[1-9][0-9_]*|0[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+)"
+    r"|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
 )
 _NOT_A_SECRET = re.compile(r"(?i:null|~|true|false)|[|>][0-9+-]*")
 
@@ -253,11 +260,17 @@ class Redactor:
         group = "dq" if match["dq"] is not None else "sq" if match["sq"] is not None else "bare"
         value = match[group]
         tail = ""
+        number = False
         if group == "bare":
             if match["q"] == '"' or _NOT_A_SECRET.fullmatch(value):
                 # After a JSON key a bare value is a number or literal; in YAML, a null, a bool
                 # or a block indicator whose lines the structured pass handles.
                 return match.group(0)
+            if yaml_mode and _YAML_NUMBER.fullmatch(value.rstrip()):
+                # A number stays a number (see secretkeys.number_fingerprint).
+                if NUMBER_MARKER.fullmatch(value.rstrip()):
+                    return match.group(0)
+                number = True
             if value.startswith(("&", "!", "*")):
                 # YAML properties and aliases are names, not values: keep them, or anchors
                 # and aliases stop resolving. Outside YAML a value may start with one of
@@ -280,7 +293,10 @@ class Redactor:
         start = match.end(group) - match.start() - len(value) - len(tail)
         prefix = match.group(0)[:start]
         suffix = match.group(0)[start + len(value) + len(tail) :]
-        return prefix + self.redact_value(value) + tail + suffix
+        replacement = self.redact_value(value)  # remembered, for the other passes
+        if number:
+            replacement = number_fingerprint(value)
+        return prefix + replacement + tail + suffix
 
     def _compiled_secrets(self, text: str) -> re.Pattern[str] | None:
         # A regex alternation costs time per alternative at every position: keep only the

@@ -19,10 +19,12 @@ __all__ = [
     "MARKER",
     "MARKER_RE",
     "MIN_SECRET",
+    "NUMBER_MARKER",
     "SECRET_KEYS",
     "fingerprint",
     "is_secret_key",
     "norm_key",
+    "number_fingerprint",
     "sha256_hex",
 ]
 
@@ -85,6 +87,8 @@ HEADER_KEYS: frozenset[str] = frozenset(
 MARKER_RE = r"<redacted:sha256:[0-9a-f]{8}>"
 """Pattern of a :func:`fingerprint` marker, for passes that must leave markers alone."""
 MARKER = re.compile(MARKER_RE)
+NUMBER_MARKER = re.compile(r"0x[0-9a-f]{8}")
+"""Pattern of a :func:`number_fingerprint`: the stand-in for a secret written as a YAML number."""
 
 # Secrets below this length are not hunted through text at all: a value that short (IBM's
 # public OIDC client secret "kube") is redacted under its key, but scrubbing every occurrence
@@ -121,3 +125,16 @@ def is_secret_key(name: str) -> bool:
     """
     key = norm_key(name)
     return key in SECRET_KEYS or key.endswith(_SECRET_SUFFIXES)
+
+
+def number_fingerprint(secret: str) -> str:
+    """Return the stand-in for a secret written as a YAML number: a YAML number itself.
+
+    A kubeconfig with a number where a string belongs is refused by kubectl ("cannot unmarshal
+    number"); a redacted copy must be refused too, so the stand-in keeps the type (YAML reads
+    ``0x...`` as an integer) and is still recognisably a fingerprint.
+
+    >>> number_fingerprint("1234567890")
+    '0xc775e7b7'
+    """
+    return "0x" + sha256_hex(secret)[:8]

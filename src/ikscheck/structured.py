@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 import yaml.nodes
 
-from ikscheck.secretkeys import MIN_SECRET, is_secret_key
+from ikscheck.secretkeys import MIN_SECRET, NUMBER_MARKER, is_secret_key, number_fingerprint
 
 __all__ = [
     "YAML_PROPERTIES",
@@ -38,6 +38,7 @@ _FAST_YAML_LOADER: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader
 )
 _YAML_NON_SECRET_TAGS = frozenset({"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"})
+_YAML_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 
 # Composing builds a Python node per scalar (seconds per MB even with libyaml): above this the
 # regex passes alone must do.
@@ -128,7 +129,15 @@ def redact_yaml(text: str, redact_value: Callable[[str], str]) -> str:
         if node.start_mark is None or node.end_mark is None:
             continue
         value = node.value if isinstance(node.value, str) else str(node.value)
-        replacement = redact_value(value)
+        if node.tag in _YAML_NUMBER_TAGS:
+            # A number where a string belongs stays a number: kubectl refuses the file for
+            # it, and a replay must too.
+            if NUMBER_MARKER.fullmatch(value):
+                continue
+            redact_value(value)  # remembered, for the text passes
+            replacement = number_fingerprint(value)
+        else:
+            replacement = redact_value(value)
         if replacement == value:
             continue
         start, end = node.start_mark.index, node.end_mark.index
