@@ -101,7 +101,7 @@ class KubeconfigFacts:
                 raise EvidenceError(
                     f"cannot read the cluster CA {path}: {found.error or 'missing'}"
                 )
-            return found.text.encode()
+            return found.text.encode("utf-8", "surrogateescape")
 
         return kubeconfigs.ca_pem(entry, read)
 
@@ -191,7 +191,7 @@ class KubeconfigFacts:
             raise ParseError(f"{path} is a directory, not a certificate file")
         if found.text is None:
             raise ParseError(f"{path}: {found.error or 'does not exist'}")
-        return found.text.encode()
+        return found.text.encode("utf-8", "surrogateescape")
 
     def oidc_tokens(self, cluster: str) -> dict[str, str] | None:
         """The OIDC auth-provider config of the cluster's user (id-token, refresh-token...),

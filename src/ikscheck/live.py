@@ -42,7 +42,11 @@ from ikscheck.transport import HttpTransport
 
 T = TypeVar("T")
 
-MAX_FILE_BYTES = 1 << 20
+#: Larger files are not read: no tool writes a kubeconfig, CA or CLI config of this size
+#: (10,000 contexts take 1.5 MB), and the bound keeps a mistaken log file from filling memory.
+MAX_FILE_BYTES = 16 << 20
+#: Command output kept: version and plug-in listings are a few kilobytes.
+MAX_OUTPUT_BYTES = 1 << 20
 SECRET_ENV = frozenset({"IBMCLOUD_API_KEY"})
 # Python's names for machines, as Go names them (kubectl's download URLs use Go's).
 _GO_OS = {"win32": "windows", "cygwin": "windows"}
@@ -165,14 +169,18 @@ class LiveSource:
         if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block the read
             return FileResult(path, exists=True, mode=mode, error="not a regular file")
         if info.st_size > MAX_FILE_BYTES:
-            return FileResult(path, True, mode=mode, error=f"larger than {MAX_FILE_BYTES} bytes")
+            size = f"{info.st_size / 2**20:.1f} MiB, larger than {MAX_FILE_BYTES >> 20} MiB"
+            return FileResult(path, True, mode=mode, error=f"{size}: not a file to read whole")
         try:
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_FILE_BYTES)
         except OSError as exc:
             return FileResult(path, exists=True, mode=mode, error=exc.strerror or str(exc))
         kind = "json" if path.endswith(".json") else "yaml"
-        text = self._redactor.redact_text(raw.decode("utf-8", errors="replace"), kind)
+        # Bytes that are not UTF-8 stay as lone surrogates (a lossless decoding): the YAML and
+        # JSON readers then refuse them where they stand, as kubectl does, and a binary CA file
+        # keeps its bytes.
+        text = self._redactor.redact_text(raw.decode("utf-8", errors="surrogateescape"), kind)
         return FileResult(path, exists=True, text=text, mode=mode)
 
     def _run(self, command: Command) -> CommandResult:
@@ -248,7 +256,7 @@ class LiveSource:
         )
 
     def _text(self, raw: bytes) -> str:
-        return self._redactor.redact_text(raw[:MAX_FILE_BYTES].decode("utf-8", errors="replace"))
+        return self._redactor.redact_text(raw[:MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"))
 
     def _private_kubeconfig(self, scratch: str) -> str:
         """Copies of the user's kubeconfig files with file paths made absolute.

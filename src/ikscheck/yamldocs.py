@@ -75,6 +75,7 @@ def load(path: str, text: str) -> Document:
     >>> load("c.yml", "name: y").data  # YAML 1.1, as kubectl reads it
     {'name': True}
     """
+    _refuse_undecoded(path, text)
     if "\ufeff" not in text:
         try:
             return _load(path, text, _FastLoader)
@@ -83,6 +84,24 @@ def load(path: str, text: str) -> Document:
                 raise
             # The pure loader words some errors better ("found character '\t'"): ask it.
     return _load(path, text, _Loader)
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _refuse_undecoded(path: str, text: str) -> None:
+    """Refuse bytes that are not UTF-8 (read as lone surrogates), naming the first, as kubectl
+    refuses them ("yaml: invalid leading UTF-8 octet")."""
+    found = _UNDECODED.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    byte = ord(found.group()) - 0xDC00
+    raise ParseError(
+        f"{path}: line {line}, column {column}: byte 0x{byte:02x} is not UTF-8 "
+        "(a binary file, or text in another encoding? kubectl reads UTF-8 only)"
+    )
 
 
 def _load(path: str, text: str, kind: type[yaml.SafeLoader]) -> Document:
