@@ -74,10 +74,12 @@ def test_current_context(workstation):
     config = workstation.kubeconfig
     current = config.current_context
     names = ", ".join(sorted(config.contexts)) or "none"
-    expect(bool(current), f"current-context is not set (contexts: {names})")
+    files = ", ".join(config.files)
+    expect(bool(current), f"current-context is not set in {files} (contexts: {names})")
     expect(
         current in config.contexts,
-        f"current-context {current} names no context (contexts: {names})",
+        f"current-context {current} (set in {config.current_context_source}) names no context"
+        f" (contexts: {names})",
     )
     observe(f"current-context {current}")
 

@@ -13,20 +13,20 @@ REFRESH_LIFETIME = timedelta(days=30)
 
 
 def _oidc(workstation, cluster):
-    found = workstation.oidc_tokens(cluster)
+    """The user's auth-provider config, and where a finding is: its file and user name."""
+    found, user = workstation.oidc_tokens(cluster), workstation.user_entry(cluster)
     if found is None:
-        name = workstation.user_entry(cluster).name
-        raise NotApplicable(f"user {name} does not sign in with OIDC")
-    return found
+        raise NotApplicable(f"user {user.name} does not sign in with OIDC")
+    return found, f"{user.source}, user {user.name}: "
 
 
-def _time(value, what, claim):
+def _time(value, what, claim, where=""):
     """The ``claim`` time of the JWT ``value``: a token that cannot be read fails the check."""
     try:
         found = tokens.decode(value, what).time(claim)
     except ParseError as exc:
-        expect(False, str(exc))
-    expect(found is not None, f"{what} has no {claim} claim")
+        expect(False, f"{where}{exc}")
+    expect(found is not None, f"{where}{what} has no {claim} claim")
     return found
 
 
@@ -43,16 +43,17 @@ def _expiry(expires, now, what):
     needs=("KCFG-008",),
 )
 def test_id_token(workstation, policy, cluster):
-    config = _oidc(workstation, cluster)
-    expires, now = _time(config.get("id-token", ""), "the id-token", "exp"), workstation.now
+    config, where = _oidc(workstation, cluster)
+    expires = _time(config.get("id-token", ""), "the id-token", "exp", where)
+    now = workstation.now
     seen = _expiry(expires, now, "the id-token")
     if expires <= now:
-        expect(bool(config.get("refresh-token")), f"{seen}, and there is no refresh-token")
+        expect(bool(config.get("refresh-token")), f"{where}{seen}, and there is no refresh-token")
         observe(f"{seen}: kubectl renews it with the refresh-token")
         return
     observe(seen)
     if expires - now <= timedelta(minutes=policy.token_warning_minutes):
-        warn(seen)
+        warn(where + seen)
 
 
 @check(
@@ -63,21 +64,22 @@ def test_id_token(workstation, policy, cluster):
     needs=("TOK-001",),
 )
 def test_refresh_token(workstation, cluster):
-    config = _oidc(workstation, cluster)
+    config, where = _oidc(workstation, cluster)
     refresh, now = config.get("refresh-token", ""), workstation.now
-    expect(bool(refresh), "the user has no refresh-token: kubectl cannot renew the id-token")
+    expect(bool(refresh), f"{where}no refresh-token: kubectl cannot renew the id-token")
     try:
         expires = tokens.decode(refresh, "the refresh token").time("exp")
     except ParseError:
         expires = None  # opaque, or a JWT without exp: IBM's carry none
     if expires is not None:
         seen = _expiry(expires, now, "the refresh token")
-        expect(expires > now, seen)
+        expect(expires > now, where + seen)
         observe(seen)
         return
-    issued = _time(config.get("id-token", ""), "the id-token", "iat")
+    issued = _time(config.get("id-token", ""), "the id-token", "iat", where)
     age = f"the id-token was issued {issued:%Y-%m-%d} ({tokens.ago(issued, now)})"
-    expect(now - issued <= REFRESH_LIFETIME, f"{age}: the refresh token it came with expired")
+    expired = f"{where}{age}: the refresh token it came with expired"
+    expect(now - issued <= REFRESH_LIFETIME, expired)
     observe(f"{age}: its refresh token is younger than 30 days")
 
 
@@ -89,18 +91,18 @@ def test_refresh_token(workstation, cluster):
     needs=("CLI-001",),
 )
 def test_cli_session(workstation, policy):
-    config = workstation.cli_config()
+    config, where = workstation.cli_config(), f"{workstation.cli_config_path}: "
     expect(
         config is not None and bool(config.iam_token),
-        "not logged in: no IAMToken in the CLI config",
+        f"not logged in: no IAMToken in {workstation.cli_config_path}",
     )
     token = tokens.strip_bearer(config.iam_token)
-    expires, now = _time(token, "the CLI's IAMToken", "exp"), workstation.now
+    expires, now = _time(token, "the CLI's IAMToken", "exp", where), workstation.now
     seen = _expiry(expires, now, "the CLI session")
     if expires <= now:
-        expect(bool(config.iam_refresh_token), f"{seen}, and there is no IAMRefreshToken")
+        expect(bool(config.iam_refresh_token), f"{where}{seen}, and there is no IAMRefreshToken")
         renew = "ibmcloud target (any command renews the session)"
-        warn(f"{seen}: the CLI renews it with its IAMRefreshToken", remediation=renew)
+        warn(f"{where}{seen}: the CLI renews it with its IAMRefreshToken", remediation=renew)
     observe(seen)
     if expires - now <= timedelta(minutes=policy.token_warning_minutes):
-        warn(seen)
+        warn(where + seen)

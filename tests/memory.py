@@ -82,6 +82,11 @@ class Setup:
         self.file(path, text=yaml.safe_dump(doc))
         return self
 
+    def kubeconfig_user(self) -> str:
+        """The name of the first user entry of the recorded default kubeconfig."""
+        doc = yaml.safe_load(self.file(f"{HOME}/.kube/config")["text"])
+        return str(doc["users"][0]["name"])
+
     def edit_json(self, path: str, change: Callable[[Any], object]) -> Setup:
         """Change the recorded JSON file at ``path`` in place (``change`` edits the document)."""
         doc = json.loads(self.file(path)["text"])

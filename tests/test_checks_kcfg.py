@@ -144,8 +144,11 @@ def test_kcfg_003_passes_naming_the_current_context() -> None:
 @pytest.mark.parametrize(
     ("current", "message"),
     [
-        ("", f"current-context is not set (contexts: {CONTEXT})"),
-        ("other", f"current-context other names no context (contexts: {CONTEXT})"),
+        ("", f"current-context is not set in {KUBECONFIG} (contexts: {CONTEXT})"),
+        (
+            "other",
+            f"current-context other (set in {KUBECONFIG}) names no context (contexts: {CONTEXT})",
+        ),
     ],
 )
 def test_kcfg_003_fails_without_a_usable_current_context(current: str, message: str) -> None:

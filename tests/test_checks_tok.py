@@ -19,6 +19,11 @@ CONFIG = "ibmcloud ks cluster config --cluster mycluster"
 KEY = "ikscheck-test-signing-key-not-a-secret-0123"
 
 
+def where(setup: Setup) -> str:
+    """How a finding names the kubeconfig file and the user holding the tokens."""
+    return f"{KUBECONFIG}, user {setup.kubeconfig_user()}: "
+
+
 def token(at: datetime, **claims: object) -> str:
     return jwt.encode({"iss": "https://iam.cloud.ibm.com/identity", **claims}, KEY)
 
@@ -103,9 +108,10 @@ def b64(data: object) -> str:
     ids=["two-parts", "payload-not-json", "exp-string", "exp-milliseconds", "no-exp"],
 )
 def test_tok_001_fails_for_an_id_token_it_cannot_judge(value: str, message: str) -> None:
-    found = judge(oidc(Setup(), **{"id-token": value}), "TOK-001")
+    setup = Setup()
+    found = judge(oidc(setup, **{"id-token": value}), "TOK-001")
     assert found.status == "fail"
-    assert found.message.startswith(message)
+    assert found.message.startswith(where(setup) + message)
 
 
 def test_tok_001_does_not_apply_without_oidc() -> None:
@@ -137,14 +143,16 @@ def test_tok_002_judges_a_refresh_token_with_exp_by_it(hours: int, status: str) 
     exp = int((setup.recorded_at + timedelta(hours=hours)).timestamp())
     found = judge(oidc(setup, **{"refresh-token": token(setup.recorded_at, exp=exp)}), "TOK-002")
     assert found.status == status
-    assert found.message.startswith("the refresh token expire")
+    prefix = where(setup) if status == "fail" else ""
+    assert found.message.startswith(prefix + "the refresh token expire")
 
 
 def test_tok_002_fails_without_a_refresh_token() -> None:
-    found = judge(oidc(Setup(), **{"refresh-token": None}), "TOK-002")
+    setup = Setup()
+    found = judge(oidc(setup, **{"refresh-token": None}), "TOK-002")
     assert (found.status, found.message) == (
         "fail",
-        "the user has no refresh-token: kubectl cannot renew the id-token",
+        where(setup) + "no refresh-token: kubectl cannot renew the id-token",
     )
 
 
@@ -186,9 +194,9 @@ def test_tok_003_warns_inside_the_window_and_for_an_expired_session_it_can_renew
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"IAMToken": ""}, "not logged in: no IAMToken in the CLI config"),
-        ({"IAMRefreshToken": ""}, "and there is no IAMRefreshToken"),
-        ({"IAMToken": "Bearer garbage"}, "the CLI's IAMToken is not a JWT"),
+        ({"IAMToken": ""}, f"not logged in: no IAMToken in {CLI_CONFIG}"),
+        ({"IAMRefreshToken": ""}, f"{CLI_CONFIG}: the CLI session expired "),
+        ({"IAMToken": "Bearer garbage"}, f"{CLI_CONFIG}: the CLI's IAMToken is not a JWT"),
     ],
     ids=["absent", "expired-no-refresh", "garbage"],
 )

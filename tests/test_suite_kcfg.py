@@ -88,7 +88,7 @@ def test_kcfg_003_fails_and_kcfg_004_warns_without_a_current_context(
     found = run.check("KCFG-003")
     assert (found["status"], found["message"]) == (
         "fail",
-        f"current-context is not set (contexts: {CONTEXT})",
+        f"current-context is not set in {ws.home}/.kube/config (contexts: {CONTEXT})",
     )
     context = run.check("KCFG-004", cluster=testenv.CLUSTER)
     assert context["status"] == "warn"
@@ -237,7 +237,9 @@ def test_tok_001_fails_for_an_id_token_that_is_not_a_jwt(make_workstation, run_s
     config = lambda doc: doc["users"][0]["user"]["auth-provider"]["config"]  # noqa: E731
     edit_kubeconfig(ws, lambda doc: config(doc).update({"id-token": "not-a-jwt"}))
     found = run_suite(*ws.args).check("TOK-001", cluster=testenv.CLUSTER)
+    path = ws.home / ".kube" / "config"
+    user = yaml.safe_load(path.read_text())["users"][0]["name"]
     assert (found["status"], found["message"]) == (
         "fail",
-        "the id-token is not a JWT: Not enough segments",
+        f"{path}, user {user}: the id-token is not a JWT: Not enough segments",
     )

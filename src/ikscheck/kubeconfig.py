@@ -83,6 +83,7 @@ class Kubeconfig:
 
     ``files`` are the files that were read, in order (missing ones are left out).
     ``shadowed`` lists ``(kind, name, path)`` for each entry that lost to an earlier file.
+    ``current_context_source`` is the file that set ``current_context`` ("" when none did).
     """
 
     files: tuple[str, ...]
@@ -91,6 +92,7 @@ class Kubeconfig:
     contexts: Mapping[str, Context]
     current_context: str
     shadowed: tuple[tuple[str, str, str], ...]
+    current_context_source: str = ""
 
 
 def kubeconfig_paths(option: str | None, env_kubeconfig: str | None, home: str) -> list[str]:
@@ -264,7 +266,7 @@ def merge(files: Sequence[KubeconfigFile]) -> Kubeconfig:
     clusters: dict[str, Cluster] = {}
     contexts: dict[str, Context] = {}
     users: dict[str, User] = {}
-    current = ""
+    current = current_source = ""
     shadowed: list[tuple[str, str, str]] = []
 
     for file in files:
@@ -273,8 +275,8 @@ def merge(files: Sequence[KubeconfigFile]) -> Kubeconfig:
         doc = parse_file(file.path, file.text)
         read.append(file.path)
         value = doc.get("current-context")
-        if not current and isinstance(value, str):
-            current = value
+        if not current and isinstance(value, str) and value:
+            current, current_source = value, file.path
 
         for name, body in _entries(doc, "clusters", "cluster", file.path):
             cluster = _cluster(name, body, file.path)
@@ -305,6 +307,7 @@ def merge(files: Sequence[KubeconfigFile]) -> Kubeconfig:
         contexts=MappingProxyType(contexts),
         current_context=current,
         shadowed=tuple(shadowed),
+        current_context_source=current_source,
     )
 
 
