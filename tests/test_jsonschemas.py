@@ -1,0 +1,440 @@
+"""Tests for ikscheck.jsonschemas and the shipped schemas of IBM Cloud and Kubernetes API answers.
+
+The samples in tests/data/formats are the real shapes (invented values). Besides "each sample
+holds", the cases are generated from them: every required field the schema reaches in a sample
+is removed once, every typed value is given another JSON type once, and each time validation
+must fail naming the JSON path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing._core import Resolver
+from referencing.exceptions import Unresolvable
+
+from ikscheck import jsonschemas
+from ikscheck.jsonschemas import problems
+
+FORMATS = Path(__file__).parent / "data" / "formats"
+SCHEMAS = Path(jsonschemas.__file__).parent / "schemas"
+BASE = "https://github.com/ikscheck/ikscheck/schemas/"
+API_SCHEMAS = [
+    "defs",
+    "iam-error",
+    "iam-token",
+    "iks-cluster",
+    "iks-clusters",
+    "iks-error",
+    "iks-regions",
+    "iks-versions",
+    "k8s-version",
+]
+
+# Which schema each sample answers to (glob under tests/data/formats -> schema name).
+SAMPLE_SCHEMAS = [
+    ("iam/token-*.json", "iam-token"),
+    ("iam/error-*.json", "iam-error"),
+    ("iks/cluster.json", "iks-cluster"),
+    ("iks/cluster-*.json", "iks-cluster"),
+    ("iks/clusters.json", "iks-clusters"),
+    ("iks/regions.json", "iks-regions"),
+    ("iks/versions.json", "iks-versions"),
+    ("iks/error-*.json", "iks-error"),
+    ("kubernetes/version-*.json", "k8s-version"),
+]
+SAMPLES = [
+    (path.relative_to(FORMATS).as_posix(), name)
+    for pattern, name in SAMPLE_SCHEMAS
+    for path in sorted(FORMATS.glob(pattern))
+]
+
+
+def load(sample: str) -> Any:
+    return json.loads((FORMATS / sample).read_text(encoding="utf-8"))
+
+
+def json_path(path: list[str | int]) -> str:
+    """The path as jsonschema's ``json_path`` spells it: ``$.kubernetes[0].major``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def with_value(document: Any, path: list[str | int], value: Any) -> Any:
+    changed = copy.deepcopy(document)
+    *parents, last = path
+    target = changed
+    for step in parents:
+        target = target[step]
+    target[last] = value
+    return changed
+
+
+def without(document: Any, path: list[str | int], field: str) -> Any:
+    changed = copy.deepcopy(document)
+    target = changed
+    for step in path:
+        target = target[step]
+    del target[field]
+    return changed
+
+
+def retyped(value: Any) -> Any:
+    """The same value in another JSON type."""
+    if isinstance(value, bool):
+        return "x"
+    if isinstance(value, str):
+        return 12345
+    if isinstance(value, int | float):
+        return "12345"
+    return "x"  # array, object, null
+
+
+# -- walking a schema along a sample ---------------------------------------------------------
+
+
+def applied(
+    node: Any, value: Any, path: list[str | int], resolver: Resolver[Any]
+) -> Iterator[tuple[dict[str, Any], Any, list[str | int]]]:
+    """Every (subschema, value, path) the validator applies to ``value``: through $ref (across
+    files, by the module's registry), allOf, the if/then/else branch the value takes,
+    properties present in the value and array items."""
+    if not isinstance(node, dict):
+        return
+    yield node, value, path
+    if "$ref" in node:
+        resolved = resolver.lookup(node["$ref"])
+        yield from applied(resolved.contents, value, path, resolved.resolver)
+    for sub in node.get("allOf", []):
+        yield from applied(sub, value, path, resolver)
+    if "if" in node:
+        taken = Draft202012Validator(node["if"], registry=jsonschemas._registry()).is_valid(value)
+        branch = node.get("then" if taken else "else")
+        yield from applied(branch, value, path, resolver)
+    if isinstance(value, dict):
+        for key, sub in node.get("properties", {}).items():
+            if key in value:
+                yield from applied(sub, value[key], [*path, key], resolver)
+    if isinstance(value, list) and "items" in node:
+        for index, item in enumerate(value):
+            yield from applied(node["items"], item, [*path, index], resolver)
+
+
+def walk(sample: str, name: str) -> Iterator[tuple[dict[str, Any], Any, list[str | int]]]:
+    resolver = jsonschemas._registry().resolver(base_uri=jsonschemas.schema(name)["$id"])
+    return applied(jsonschemas.schema(name), load(sample), [], resolver)
+
+
+def required_cases() -> Iterator[Any]:
+    for sample, name in SAMPLES:
+        for node, value, path in walk(sample, name):
+            if isinstance(value, dict):
+                for field in node.get("required", []):
+                    if field in value:
+                        yield pytest.param(
+                            sample, name, path, field, id=f"{sample}:{json_path([*path, field])}"
+                        )
+
+
+def type_cases() -> Iterator[Any]:
+    for sample, name in SAMPLES:
+        seen: set[str] = set()
+        for node, _value, path in walk(sample, name):
+            where = json_path(path)
+            if path and "type" in node and where not in seen:
+                seen.add(where)
+                yield pytest.param(sample, name, path, id=f"{sample}:{where}")
+
+
+REQUIRED_CASES = list(required_cases())
+TYPE_CASES = list(type_cases())
+
+
+# -- the shipped schemas ---------------------------------------------------------------------
+
+
+def test_names_lists_every_shipped_schema() -> None:
+    on_disk = sorted(p.name.removesuffix(".schema.json") for p in SCHEMAS.glob("*.schema.json"))
+    assert list(jsonschemas.names()) == on_disk
+    assert set(API_SCHEMAS) <= set(on_disk)
+
+
+@pytest.mark.parametrize("name", jsonschemas.names())
+def test_schema_is_valid_draft_2020_12_with_its_own_id(name: str) -> None:
+    document = jsonschemas.schema(name)
+    Draft202012Validator.check_schema(document)
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert document["$id"] == f"{BASE}{name}.schema.json"
+    assert document["title"].strip()
+    assert document["description"].strip()
+
+
+def test_ids_are_unique() -> None:
+    ids = [jsonschemas.schema(name)["$id"] for name in jsonschemas.names()]
+    assert len(ids) == len(set(ids)) == len(jsonschemas.names())
+
+
+def subschemas(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for child in node.values():
+            yield from subschemas(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from subschemas(child)
+
+
+@pytest.mark.parametrize("name", API_SCHEMAS)
+def test_api_schemas_allow_extra_properties_and_no_date_time_format(name: str) -> None:
+    nodes = list(subschemas(jsonschemas.schema(name)))
+    assert all(node.get("additionalProperties", True) is not False for node in nodes)
+    assert all(node.get("format") != "date-time" for node in nodes)
+
+
+@pytest.mark.parametrize("name", jsonschemas.names())
+def test_every_ref_resolves_in_the_registry(name: str) -> None:
+    document = jsonschemas.schema(name)
+    resolver = jsonschemas._registry().resolver(base_uri=document["$id"])
+    refs = [node["$ref"] for node in subschemas(document) if isinstance(node.get("$ref"), str)]
+    for ref in refs:
+        assert isinstance(resolver.lookup(ref).contents, dict), ref
+
+
+def test_shared_definitions_are_reached_by_id_and_pointer() -> None:
+    cluster = jsonschemas.schema("iks-cluster")["properties"]
+    assert cluster["createdDate"]["$ref"] == f"{BASE}defs.schema.json#/$defs/iks-date"
+    assert cluster["vlans"]["$ref"] == f"{BASE}defs.schema.json#/$defs/nullable-list"
+    items = jsonschemas.schema("iks-clusters")["items"]
+    assert items == {"$ref": f"{BASE}iks-cluster.schema.json"}
+
+
+# -- the samples hold ------------------------------------------------------------------------
+
+
+def test_every_sample_pattern_finds_samples() -> None:
+    for pattern, _ in SAMPLE_SCHEMAS:
+        assert list(FORMATS.glob(pattern)), pattern
+    assert {
+        "iam/token-delegated.json",
+        "iam/error-BXNIM0408E.json",
+        "iks/cluster-openshift.json",
+        "kubernetes/version-2017.json",
+    } <= {sample for sample, _ in SAMPLES}
+
+
+@pytest.mark.parametrize(("sample", "name"), SAMPLES, ids=[s for s, _ in SAMPLES])
+def test_sample_holds(sample: str, name: str) -> None:
+    assert problems(load(sample), name) == []
+
+
+# -- generated mutations ---------------------------------------------------------------------
+
+
+def test_mutations_were_generated() -> None:
+    ids = {case.id for case in REQUIRED_CASES}
+    assert "iks/cluster.json:$.state" in ids
+    assert "iks/clusters.json:$[0].serverURL" in ids
+    assert "iks/versions.json:$.openshift[0].default" in ids
+    assert "iam/token-apikey.json:$.expiration" in ids
+    assert "kubernetes/version-2017.json:$.gitVersion" in ids
+    types = {case.id for case in TYPE_CASES}
+    assert "iks/cluster.json:$.workerCount" in types
+    assert "iks/cluster-openshift.json:$.vlans" in types
+    assert "iam/error-BXNIM0408E.json:$.context.requestId" in types
+    assert "iks/regions.json:$.regions[2].freeEnabled" in types
+    assert len(REQUIRED_CASES) > 60
+    assert len(TYPE_CASES) > 150
+
+
+@pytest.mark.parametrize(("sample", "name", "path", "field"), REQUIRED_CASES)
+def test_removing_a_required_field_fails(
+    sample: str, name: str, path: list[str | int], field: str
+) -> None:
+    lines = problems(without(load(sample), path, field), name, limit=20)
+    assert f"{json_path(path)}: '{field}' is a required property" in lines
+
+
+@pytest.mark.parametrize(("sample", "name", "path"), TYPE_CASES)
+def test_changing_a_typed_value_fails(sample: str, name: str, path: list[str | int]) -> None:
+    document = load(sample)
+    value = document
+    for step in path:
+        value = value[step]
+    lines = problems(with_value(document, path, retyped(value)), name, limit=20)
+    here = [line for line in lines if line.startswith(f"{json_path(path)}: ")]
+    assert here, lines
+    assert "is not of type" in here[0]
+
+
+# -- the shapes real answers take ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["", "2025-02-15T00:00:00+0000"])
+def test_end_of_service_empty_or_iks_date_holds(end: str) -> None:
+    document = with_value(load("iks/versions.json"), ["kubernetes", 0, "end_of_service"], end)
+    assert problems(document, "iks-versions") == []
+
+
+@pytest.mark.parametrize("end", ["2025-02-15", "2025-02-15T00:00:00Z", "soon"])
+def test_end_of_service_other_dates_fail(end: str) -> None:
+    document = with_value(load("iks/versions.json"), ["kubernetes", 0, "end_of_service"], end)
+    [line] = problems(document, "iks-versions")
+    assert line.startswith(f"$.kubernetes[0].end_of_service: '{end}' does not match ")
+
+
+def test_versions_before_openshift_hold() -> None:
+    document = load("iks/versions.json")
+    del document["openshift"]
+    assert problems(document, "iks-versions") == []
+
+
+@pytest.mark.parametrize("field", ["vlans", "worker_vlans", "addons"])
+@pytest.mark.parametrize("value", [None, [], [{"id": "2234945"}]], ids=["null", "empty", "one"])
+def test_nullable_lists_hold_as_null_or_list(field: str, value: Any) -> None:
+    document = with_value(load("iks/cluster.json"), [field], value)
+    assert problems(document, "iks-cluster") == []
+
+
+@pytest.mark.parametrize("version", ["1.31.4_1530", "4.16.30_1544_openshift", "1.10.1_1508"])
+def test_master_kube_versions_hold(version: str) -> None:
+    document = with_value(load("iks/cluster.json"), ["masterKubeVersion"], version)
+    assert problems(document, "iks-cluster") == []
+
+
+@pytest.mark.parametrize("version", ["1.31.4", "v1.31.4_1530", "1.31_1530", "4.16.30_openshift"])
+def test_other_master_kube_versions_fail(version: str) -> None:
+    document = with_value(load("iks/cluster.json"), ["masterKubeVersion"], version)
+    [line] = problems(document, "iks-cluster")
+    assert line.startswith(f"$.masterKubeVersion: '{version}' does not match ")
+
+
+@pytest.mark.parametrize("field", ["serverURL", "publicServiceEndpointURL"])
+def test_endpoint_urls_may_be_empty_but_not_other_text(field: str) -> None:
+    cluster = load("iks/cluster.json")
+    assert problems(with_value(cluster, [field], ""), "iks-cluster") == []
+    [line] = problems(with_value(cluster, [field], "c7.us-south"), "iks-cluster")
+    assert line.startswith(f"$.{field}: 'c7.us-south' does not match ")
+
+
+@pytest.mark.parametrize("minor", ["7+", "31", "27+"])
+def test_kubernetes_minor_may_end_in_plus(minor: str) -> None:
+    document = with_value(load("kubernetes/version-iks.json"), ["minor"], minor)
+    assert problems(document, "k8s-version") == []
+
+
+def test_kubernetes_minor_is_a_string_not_a_number() -> None:
+    document = with_value(load("kubernetes/version-iks.json"), ["minor"], 31)
+    assert problems(document, "k8s-version") == ["$.minor: 31 is not of type 'string'"]
+
+
+EXTRA_CASES: list[tuple[str, str, list[str | int]]] = [
+    ("iks/cluster.json", "iks-cluster", []),
+    ("iks/clusters.json", "iks-clusters", [0]),
+    ("iks/versions.json", "iks-versions", ["kubernetes", 1]),
+    ("iks/regions.json", "iks-regions", ["regions", 0]),
+    ("iam/token-kube-exchange.json", "iam-token", []),
+    ("iam/token-delegated.json", "iam-token", []),
+    ("iam/error-BXNIM0415E.json", "iam-error", ["context"]),
+    ("iks/error-G0004.json", "iks-error", []),
+    ("kubernetes/version-2017.json", "k8s-version", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("sample", "name", "path"), EXTRA_CASES, ids=[f"{s}:{json_path(p)}" for s, _, p in EXTRA_CASES]
+)
+def test_unknown_extra_properties_hold(sample: str, name: str, path: list[str | int]) -> None:
+    document = load(sample)
+    target = document
+    for step in path:
+        target = target[step]
+    target["podSubnets"] = [{"cidr": "172.30.0.0/16"}]
+    target["addedByALaterRelease"] = "yes"
+    target["somethingNew"] = None
+    assert problems(document, name) == []
+
+
+# -- IAM token answers -----------------------------------------------------------------------
+
+
+def test_delegated_refresh_token_answer_needs_nothing_else() -> None:
+    assert problems({"delegated_refresh_token": "opaque"}, "iam-token") == []
+
+
+def test_token_answer_without_any_token_fails_on_the_token_fields() -> None:
+    assert problems({"scope": "ibm openid"}, "iam-token", limit=10) == [
+        "$: 'access_token' is a required property",
+        "$: 'token_type' is a required property",
+        "$: 'expires_in' is a required property",
+        "$: 'expiration' is a required property",
+    ]
+
+
+def test_delegated_answer_still_types_its_token_fields() -> None:
+    document = {"delegated_refresh_token": "opaque", "expiration": "tomorrow"}
+    assert problems(document, "iam-token") == ["$.expiration: 'tomorrow' is not of type 'integer'"]
+
+
+# -- $ref across files and the registry ------------------------------------------------------
+
+
+def test_list_items_are_held_to_the_cluster_schema() -> None:
+    clusters = load("iks/clusters.json")
+    del clusters[0]["state"]
+    assert problems(clusters, "iks-clusters") == ["$[0]: 'state' is a required property"]
+
+
+def test_list_items_use_shared_definitions_two_files_away() -> None:
+    clusters = with_value(load("iks/clusters.json"), [0, "createdDate"], "2026-01-05")
+    [line] = problems(clusters, "iks-clusters")
+    assert line.startswith("$[0].createdDate: '2026-01-05' does not match ")
+
+
+def test_empty_cluster_list_holds_and_a_non_list_fails() -> None:
+    assert problems([], "iks-clusters") == []
+    assert problems({"clusters": []}, "iks-clusters") == [
+        "$: {'clusters': []} is not of type 'array'"
+    ]
+
+
+def test_ref_to_an_unknown_uri_raises_and_never_fetches(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookups: list[object] = []
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        lookups.append(args)
+        raise AssertionError("the registry went to the network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    validator = Draft202012Validator(
+        {"$ref": "https://example.invalid/x.json"}, registry=jsonschemas._registry()
+    )
+    with pytest.raises(Unresolvable) as raised:
+        validator.validate({})
+    assert str(raised.value) == "Unresolvable: https://example.invalid/x.json"
+    assert lookups == []
+
+
+def test_registry_holds_every_shipped_schema_by_id() -> None:
+    registry = jsonschemas._registry()
+    for name in jsonschemas.names():
+        document = jsonschemas.schema(name)
+        assert registry.contents(document["$id"]) == document
+
+
+# -- the existing documents ------------------------------------------------------------------
+
+
+def test_bundle_problem_names_path_and_rule() -> None:
+    assert problems({"schema_version": "1"}, "bundle")[0] == "$: 'tool' is a required property"
+
+
+def test_problems_are_limited() -> None:
+    assert len(problems({}, "iks-cluster", limit=2)) == 2
+    assert len(problems({}, "iks-cluster", limit=20)) == 8
