@@ -28,7 +28,7 @@ import yaml
 from pytest_httpserver import HTTPServer
 
 from ikscheck.errors import EvidenceError
-from ikscheck.evidence import Command, Settings, http_key, kind_of
+from ikscheck.evidence import Command, HttpRequest, Settings, http_key, kind_of
 from ikscheck.live import MAX_FILE_BYTES, LiveSource
 from ikscheck.policy import Policy
 from ikscheck.recording import Recorder
@@ -762,7 +762,7 @@ def test_prefetch_gathers_urls_once(
     https_server.expect_request("/version").respond_with_data("v")
     url = https_server.url_for("/version")
     source = live(tmp_path)
-    source.prefetch([], [(url, ca.cert_pem.bytes())])
+    source.prefetch([], [HttpRequest("GET", url, ca_pem=ca.cert_pem.bytes())])
     assert len(https_server.log) == 1
     assert source.get(url, ca.cert_pem.bytes()).body == "v"
     assert len(https_server.log) == 1

@@ -11,6 +11,7 @@ from ikscheck.errors import ParseError
 from ikscheck.versions import (
     KubeVersion,
     parse_kubectl_version,
+    parse_master_kube_version,
     parse_version_info,
     parse_version_text,
     skew,
@@ -298,3 +299,17 @@ def test_skew_from_kubectl_sample() -> None:
 def test_skew_rejects_negative_max_skew() -> None:
     with pytest.raises(ValueError, match="max_skew"):
         skew(KubeVersion(1, 31), KubeVersion(1, 31)).verdict(max_skew=-1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1.31.4_1530", "1.31"), ("4.16.30_1544_openshift", "4.16"), (" 1.30.10_1527 ", "1.30")],
+)
+def test_master_kube_version(text: str, expected: str) -> None:
+    assert parse_master_kube_version(text).minor_str == expected
+
+
+@pytest.mark.parametrize("text", ["1.31", "v1.31.4", "1.31.4", "1.31.4_x", ""])
+def test_master_kube_version_refuses_other_shapes(text: str) -> None:
+    with pytest.raises(ParseError, match=r"is not <major>\.<minor>\.<patch>_<build>"):
+        parse_master_kube_version(text)

@@ -109,6 +109,31 @@ class HttpResult:
 
 
 @dataclass(frozen=True)
+class HttpRequest:
+    """An HTTP request to make, as data. The credential is named here, never held.
+
+    ``credential`` says how the live source authorises the request, from what only it holds:
+    ``"apikey"`` adds ``IBMCLOUD_API_KEY`` to the form (IAM's API key grant);
+    ``"bearer:apikey"`` sends the access token the API key was exchanged for;
+    ``"bearer:<path>"`` sends the ``IAMToken`` of the CLI config at ``<path>``. So a request,
+    its key and its recording never contain a secret.
+
+    >>> HttpRequest("GET", "https://h/v1/regions", credential="bearer:apikey").key
+    'GET https://h/v1/regions (bearer:apikey)'
+    """
+
+    method: str
+    url: str
+    form: tuple[tuple[str, str], ...] = ()
+    credential: str = ""
+    ca_pem: bytes | None = None
+
+    @property
+    def key(self) -> str:
+        return request_key(self)
+
+
+@dataclass(frozen=True)
 class Platform:
     """The machine's OS and architecture, named as Go and kubectl's download URLs name them."""
 
@@ -125,6 +150,8 @@ class Settings:
     ibmcloud_home: str | None = None
     kubectl: str | None = None
     ibmcloud: str | None = None
+    iam_url: str = "https://iam.cloud.ibm.com"
+    containers_url: str = "https://containers.cloud.ibm.com"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -139,6 +166,8 @@ class Settings:
             ibmcloud_home=data.get("ibmcloud_home"),
             kubectl=data.get("kubectl"),
             ibmcloud=data.get("ibmcloud"),
+            iam_url=data.get("iam_url") or cls.iam_url,
+            containers_url=data.get("containers_url") or cls.containers_url,
         )
 
 
@@ -163,19 +192,24 @@ class Evidence(Protocol):
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
         """GET ``url`` over TLS verified with ``ca_pem`` (else the system's trust)."""
 
+    def send(self, request: HttpRequest) -> HttpResult:
+        """Make ``request`` (TLS verified, retried within a budget), its credential filled in
+        by the live source; secrets in the answer redacted."""
+
     def now(self) -> datetime:
         """The instant times are evaluated at."""
 
     def platform(self) -> Platform:
         """The OS and architecture of the machine under check."""
 
-    def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
+    def prefetch(self, commands: list[Command], requests: list[HttpRequest]) -> None:
         """Gather independent pieces concurrently ahead of the checks (a no-op in replay)."""
 
 
 Kind = Literal["env", "which", "file", "command", "http", "platform"]
 KINDS: tuple[Kind, ...] = ("env", "which", "file", "command", "http", "platform")
 PLATFORM_KEY = "platform"
+HTTP_METHODS = ("GET", "POST")
 
 
 def env_key(name: str) -> str:
@@ -205,7 +239,7 @@ def kind_of(key: str) -> Kind:
     ('file', 'http')
     """
     head = key.partition(" ")[0]
-    if head == "GET":
+    if head in HTTP_METHODS:
         return "http"
     for kind in KINDS:
         if head == kind:
@@ -218,6 +252,23 @@ def http_key(url: str, ca_pem: bytes | None) -> str:
     if ca_pem is None:
         return f"GET {url}"
     return f"GET {url} (CA sha256:{hashlib.sha256(ca_pem).hexdigest()[:12]})"
+
+
+def request_key(request: HttpRequest) -> str:
+    """The key of an HTTP request: method, URL, form fields, credential kind and CA.
+
+    A plain GET has the key :func:`http_key` gives it.
+
+    >>> request_key(HttpRequest("POST", "https://iam/identity/token",
+    ...                         (("grant_type", "apikey"),), credential="apikey"))
+    'POST https://iam/identity/token grant_type=apikey (apikey)'
+    """
+    key = f"{request.method} {request.url}"
+    if request.form:
+        key += " " + "&".join(f"{name}={value}" for name, value in request.form)
+    if request.credential:
+        key += f" ({request.credential})"
+    return key + http_key("", request.ca_pem)[len("GET ") :]
 
 
 def iso(moment: datetime) -> str:
@@ -242,4 +293,4 @@ def describe(key: str) -> str:
         "file": "the file ",
         "env": "the environment variable ",
         "which": "PATH lookup of ",
-    }.get(kind, "") + (rest if kind != "GET" else f"GET {rest}")
+    }.get(kind, "") + (rest if kind not in HTTP_METHODS else f"{kind} {rest}")

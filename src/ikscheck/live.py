@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import signal
@@ -20,19 +21,20 @@ from typing import Any, TypeVar
 
 import yaml
 
+from ikscheck import cloudapi
 from ikscheck.errors import EvidenceError
 from ikscheck.evidence import (
     ENV_NAMES,
     Command,
     CommandResult,
     FileResult,
+    HttpRequest,
     HttpResult,
     Platform,
     Settings,
     describe,
     env_key,
     file_key,
-    http_key,
     which_key,
 )
 from ikscheck.kubeconfig import kubeconfig_paths, resolve_path
@@ -79,6 +81,9 @@ class LiveSource:
                 self._redactor.add_secret(self._environ[name])
         self._lock = threading.Lock()
         self._futures: dict[str, Future[Any]] = {}
+        # Access tokens as IAM sent them, by the key of the exchange: only this source holds
+        # them, to authorise the requests that name them (see HttpRequest.credential).
+        self._tokens: dict[str, str] = {}
         self.transport = transport or HttpTransport(policy.http_timeout)
 
     # -- the Evidence interface -------------------------------------------------------------
@@ -96,7 +101,10 @@ class LiveSource:
         return self._once(command.key, lambda: self._run(command))
 
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
-        return self._once(http_key(url, ca_pem), lambda: self._get(url, ca_pem))
+        return self.send(HttpRequest("GET", url, ca_pem=ca_pem))
+
+    def send(self, request: HttpRequest) -> HttpResult:
+        return self._once(request.key, lambda: self._send(request))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -105,9 +113,9 @@ class LiveSource:
         machine = platform.machine().lower()
         return Platform(_GO_OS.get(sys.platform, sys.platform), _GO_ARCH.get(machine, machine))
 
-    def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
+    def prefetch(self, commands: list[Command], requests: list[HttpRequest]) -> None:
         jobs: list[Callable[[], object]] = [lambda c=c: self.run(c) for c in commands]  # type: ignore[misc]
-        jobs += [lambda u=u: self.get(*u) for u in urls]  # type: ignore[misc]
+        jobs += [lambda r=r: self.send(r) for r in requests]  # type: ignore[misc]
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="ikscheck") as pool:
             for future in [pool.submit(job) for job in jobs]:
                 with contextlib.suppress(EvidenceError):
@@ -286,13 +294,67 @@ class LiveSource:
             copies.append(copy)
         return os.pathsep.join(copies) or os.path.join(scratch, "empty")
 
-    def _get(self, url: str, ca_pem: bytes | None) -> HttpResult:
-        answer = self.transport.get(url, ca_pem)
+    def _send(self, request: HttpRequest) -> HttpResult:
+        form, headers = dict(request.form), {"Accept": "application/json"}
+        credential = request.credential
+        if credential == "apikey":
+            apikey = self._environ.get("IBMCLOUD_API_KEY")
+            if not apikey:
+                return HttpResult(request.url, error="IBMCLOUD_API_KEY is not set")
+            form["apikey"] = apikey
+        elif credential.startswith("bearer:"):
+            token, why = self._bearer(credential.removeprefix("bearer:"))
+            if not token:
+                return HttpResult(request.url, error=why)
+            headers["Authorization"] = f"Bearer {token}"
+        elif credential:
+            raise ValueError(f"unknown credential {credential!r}")
+        answer = self.transport.send(
+            request.method, request.url, form=form or None, headers=headers, ca_pem=request.ca_pem
+        )
+        if credential == "apikey":
+            self._keep_tokens(request.key, answer.body)
         return replace(
             answer,
             headers=self._redactor.redact_headers(answer.headers),
-            body=self._redactor.redact_text(answer.body),
+            body=self._redactor.redact_text(answer.body, "json"),
         )
+
+    def _keep_tokens(self, key: str, body: str) -> None:
+        """Remember the access token of an IAM answer; every token in it is a secret."""
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(doc, dict):
+            return
+        for name in cloudapi.TOKEN_FIELDS:
+            if isinstance(doc.get(name), str) and doc[name]:
+                self._redactor.add_secret(doc[name])
+        if isinstance(doc.get("access_token"), str):
+            self._tokens[key] = doc["access_token"]
+
+    def _bearer(self, source: str) -> tuple[str, str]:
+        """The access token ``source`` names, or "" and why there is none."""
+        if source == "apikey":
+            grant = cloudapi.apikey_grant(self.settings.iam_url)
+            answer = self.send(grant)
+            token = self._tokens.get(grant.key, "")
+            failed = answer.error or f"HTTP {answer.status}"
+            return (
+                token,
+                "" if token else f"the API key exchange failed ({failed}): nothing to send",
+            )
+        try:
+            with open(source, encoding="utf-8") as handle:
+                config = json.load(handle)
+            token = str(config.get("IAMToken") or "") if isinstance(config, dict) else ""
+        except (OSError, ValueError) as exc:
+            return "", f"cannot read the CLI session in {source}: {exc}"
+        token = token.removeprefix("Bearer ").strip()
+        if token:
+            self._redactor.add_secret(token)
+        return token, "" if token else f"{source} holds no IAMToken: not logged in"
 
 
 def _absolutise(doc: dict[str, Any], source: str) -> None:

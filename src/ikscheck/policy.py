@@ -37,6 +37,9 @@ class Policy:
     http_timeout: float = 10.0
     token_warning_minutes: int = 10
     ca_warning_days: int = 30
+    # CLK-001: token verdicts and kubectl's authentication depend on the clock.
+    clock_warn_seconds: int = 60
+    clock_fail_seconds: int = 300
 
     def with_overrides(self, **changes: Any) -> Policy:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -18,11 +18,11 @@ from ikscheck.evidence import (
     CommandResult,
     Evidence,
     FileResult,
+    HttpRequest,
     HttpResult,
     Platform,
     env_key,
     file_key,
-    http_key,
     which_key,
 )
 
@@ -62,8 +62,11 @@ class Recorder:
         return result
 
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
-        answer = self.source.get(url, ca_pem)
-        self._keep(http_key(url, ca_pem), asdict(answer))
+        return self.send(HttpRequest("GET", url, ca_pem=ca_pem))
+
+    def send(self, request: HttpRequest) -> HttpResult:
+        answer = self.source.send(request)
+        self._keep(request.key, asdict(answer))
         return answer
 
     def now(self) -> datetime:
@@ -74,9 +77,9 @@ class Recorder:
         self._keep(PLATFORM_KEY, asdict(found))
         return found
 
-    def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
+    def prefetch(self, commands: list[Command], requests: list[HttpRequest]) -> None:
         # Gathered ahead but recorded only when a check asks: the bundle holds what was used.
-        self.source.prefetch(commands, urls)
+        self.source.prefetch(commands, requests)
 
     def records(self) -> dict[str, Any]:
         """Every answer given so far, by evidence key (already free of secrets)."""

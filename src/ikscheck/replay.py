@@ -17,13 +17,13 @@ from ikscheck.evidence import (
     Command,
     CommandResult,
     FileResult,
+    HttpRequest,
     HttpResult,
     Platform,
     Settings,
     describe,
     env_key,
     file_key,
-    http_key,
     which_key,
 )
 
@@ -87,8 +87,10 @@ class ReplaySource:
         return _build(CommandResult, command.key, self._lookup(command.key))
 
     def get(self, url: str, ca_pem: bytes | None = None) -> HttpResult:
-        key = http_key(url, ca_pem)
-        return _build(HttpResult, key, self._lookup(key))
+        return self.send(HttpRequest("GET", url, ca_pem=ca_pem))
+
+    def send(self, request: HttpRequest) -> HttpResult:
+        return _build(HttpResult, request.key, self._lookup(request.key))
 
     def now(self) -> datetime:
         return self._now
@@ -96,7 +98,7 @@ class ReplaySource:
     def platform(self) -> Platform:
         return _build(Platform, PLATFORM_KEY, self._lookup(PLATFORM_KEY))
 
-    def prefetch(self, commands: list[Command], urls: list[tuple[str, bytes | None]]) -> None:
+    def prefetch(self, commands: list[Command], requests: list[HttpRequest]) -> None:
         """Nothing to gather ahead: the records are already in memory."""
 
 

@@ -8,6 +8,7 @@ prerequisites block which check, and writes the JSON report and the bundle at th
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -83,6 +84,11 @@ class Session:
             ibmcloud_home=options.ibmcloud_home,
             kubectl=options.kubectl,
             ibmcloud=options.ibmcloud,
+            # Where the APIs are: configuration, not evidence (a replay uses the bundle's).
+            iam_url=options.iam_url or os.environ.get("IKSCHECK_IAM_URL") or Settings.iam_url,
+            containers_url=options.containers_url
+            or os.environ.get("IKSCHECK_CONTAINERS_URL")
+            or Settings.containers_url,
         )
 
     def _select_recorded(self, wanted: tuple[str, ...]) -> None:

@@ -16,7 +16,7 @@ import jwt
 
 from ikscheck.errors import ParseError
 
-__all__ = ["Jwt", "ago", "decode", "strip_bearer"]
+__all__ = ["Jwt", "ago", "decode", "duration", "strip_bearer"]
 
 # 10^11 seconds is the year 5138: a larger NumericDate is milliseconds.
 _MILLISECONDS = 10**11
@@ -80,6 +80,20 @@ def decode(token: str, what: str) -> Jwt:
     if not isinstance(claims, dict):  # pragma: no cover - PyJWT refuses non-object payloads
         raise ParseError(f"{what}: its payload is not a JSON object")
     return Jwt(what, dict(header), claims)
+
+
+def duration(seconds: float) -> str:
+    """A span of time as a person says it, to the second under an hour.
+
+    >>> duration(603.4), duration(42), duration(7260)
+    ('10 min 3 s', '42 s', '2 h 1 min')
+    """
+    whole = round(seconds)
+    if whole >= 3600:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    if whole >= 60:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole} s"
 
 
 def ago(moment: datetime, now: datetime) -> str:

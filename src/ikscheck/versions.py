@@ -84,6 +84,27 @@ def _int_field(value: object) -> int | None:
     return None
 
 
+_MASTER_KUBE_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)_\d+(_openshift)?")
+
+
+def parse_master_kube_version(text: str) -> KubeVersion:
+    """The version in an IKS ``masterKubeVersion`` (``<major>.<minor>.<patch>_<build>``, with
+    ``_openshift`` for OpenShift clusters, whose numbers are OpenShift's).
+
+    >>> parse_master_kube_version("1.31.4_1530").minor_str
+    '1.31'
+    >>> str(parse_master_kube_version("4.16.30_1544_openshift"))
+    '4.16.30'
+    """
+    found = _MASTER_KUBE_VERSION.fullmatch(text.strip())
+    if found is None:
+        raise ParseError(
+            f"masterKubeVersion {_snippet(text)} is not <major>.<minor>.<patch>_<build>"
+        )
+    major, minor, patch = (int(found.group(n)) for n in (1, 2, 3))
+    return KubeVersion(major, minor, patch, git_version=text)
+
+
 def _snippet(text: str) -> str:
     text = text.strip()
     return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."

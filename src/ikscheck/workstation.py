@@ -20,8 +20,9 @@ from packaging.version import Version
 
 from ikscheck import cliconfig, ibmcloud, versions
 from ikscheck.cliconfig import CliConfig
+from ikscheck.cloudfacts import CloudFacts
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Command, CommandResult, Evidence
+from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest
 from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
 from ikscheck.kubefacts import KubeconfigFacts
 from ikscheck.policy import Policy
@@ -53,7 +54,7 @@ class Kubectl:
     minor: str  # "1.31", or "(does not run)"
 
 
-class Workstation(KubeconfigFacts):
+class Workstation(KubeconfigFacts, CloudFacts):
     """The facts of one setup, from one evidence source."""
 
     def __init__(self, evidence: Evidence, policy: Policy, now: datetime | None = None) -> None:
@@ -298,15 +299,17 @@ class Workstation(KubeconfigFacts):
         if self.ibmcloud_path:
             for args in (CLI_VERSION, PLUGIN_LIST_JSON, REPO_PLUGINS):
                 commands.append(Command(self.ibmcloud_path, args))
-        urls: list[tuple[str, bytes | None]] = []
+        requests: list[HttpRequest] = []
         if self.kubectl_path:
             commands.append(Command(self.kubectl_path, KUBECTL_VERSION))
         for cluster in self.clusters():
             try:
-                urls.append((self.version_url(cluster), self.ca_pem(cluster)))
+                requests.append(
+                    HttpRequest("GET", self.version_url(cluster), ca_pem=self.ca_pem(cluster))
+                )
                 if self.kubectl_path:
                     context = self.context(cluster).name
                     commands.append(Command(self.kubectl_path, KUBECTL_VERSION, context))
             except (EvidenceError, ParseError):
                 continue
-        self.evidence.prefetch(commands, urls)
+        self.evidence.prefetch(commands, requests)

@@ -1,0 +1,167 @@
+"""The IBM Cloud APIs the checks ask (IAM, IKS, a cluster master), as requests and answers.
+
+Requests are data (:class:`~ikscheck.evidence.HttpRequest`): the credential is named, and only
+the live source fills it in. Answers are read into an :class:`Answer`: the JSON document, or a
+sentence saying why there is none (the stage a request broke at, an HTML page where JSON was
+expected, the API's own error), and the schema problems of what was sent, each naming its JSON
+path and the rule.
+
+The module is pure: no I/O, no pytest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from ikscheck import jsonschemas
+from ikscheck.ansi import printable
+from ikscheck.evidence import HttpRequest, HttpResult
+
+__all__ = [
+    "APIKEY_GRANT",
+    "TOKEN_FIELDS",
+    "Answer",
+    "api_error",
+    "apikey_grant",
+    "iks_date",
+    "iks_request",
+    "read_answer",
+    "server_date",
+]
+
+APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+#: Fields of an IAM answer that hold a token: secrets, whatever their shape.
+TOKEN_FIELDS = ("access_token", "refresh_token", "id_token", "delegated_refresh_token")
+#: How a broken request is told, by the stage it broke at.
+STAGES = {
+    "dns": "DNS lookup failed",
+    "connect": "could not connect",
+    "tls": "TLS verification failed",
+    "timeout": "timed out",
+    "http": "the HTTP exchange broke",
+}
+
+
+def apikey_grant(iam_url: str) -> HttpRequest:
+    """IAM's API key grant: ``IBMCLOUD_API_KEY`` exchanged for an access token.
+
+    >>> apikey_grant("https://iam.test").form
+    (('grant_type', 'urn:ibm:params:oauth:grant-type:apikey'),)
+    """
+    url = iam_url.rstrip("/") + "/identity/token"
+    return HttpRequest("POST", url, (("grant_type", APIKEY_GRANT),), credential="apikey")
+
+
+def iks_request(containers_url: str, path: str, credential: str) -> HttpRequest:
+    """A GET of the IKS API at ``path`` (``/v1/clusters``), authorised by ``credential``.
+
+    >>> iks_request("https://containers.cloud.ibm.com/", "/v1/regions", "bearer:apikey").url
+    'https://containers.cloud.ibm.com/v1/regions'
+    """
+    return HttpRequest("GET", containers_url.rstrip("/") + path, credential=credential)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An API answer as the checks read it.
+
+    ``document`` is the JSON of a successful answer (None otherwise); ``problem`` says why
+    there is none, in one line; ``schema_problems`` are the ways the answer (or the API's error
+    body) breaks its schema; ``status`` is the HTTP status (None when nothing came back).
+    """
+
+    url: str
+    status: int | None
+    document: Any = None
+    problem: str = ""
+    schema_problems: list[str] = field(default_factory=list)
+    error_code: str = ""  # the API's own code: BXNIM0415E, G0004
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def read_answer(result: HttpResult, schema: str, error_schema: str = "") -> Answer:
+    """Read ``result`` as an answer of shape ``schema`` (errors of shape ``error_schema``).
+
+    >>> ok = HttpResult("https://h/version", 200, body='{"major": "1", "minor": "31"}')
+    >>> read_answer(ok, "k8s-version").schema_problems
+    ["$: 'gitVersion' is a required property"]
+    >>> read_answer(HttpResult("https://h/x", 502, body="<html>Bad Gateway</html>"), "x").problem
+    'HTTP 502, and the body is not JSON (a page from a proxy?): <html>Bad Gateway</html>'
+    >>> read_answer(HttpResult("https://h/x", stage="dns", error="no such host"), "x").problem
+    'DNS lookup failed: no such host'
+    """
+    url, status = result.url, result.status
+    if result.error and status is None:
+        return Answer(url, None, problem=f"{STAGES.get(result.stage, 'failed')}: {result.error}")
+    try:
+        doc = json.loads(result.body)
+    except ValueError:
+        first = next((line for line in printable(result.body).splitlines() if line.strip()), "")
+        shown = first.strip()[:120] or "(empty)"
+        said = f"HTTP {status}, and the body is not JSON (a page from a proxy?): {shown}"
+        return Answer(url, status, problem=said)
+    if status is not None and 200 <= status < 300:
+        return Answer(url, status, doc, schema_problems=jsonschemas.problems(doc, schema))
+    code, said = api_error(doc)
+    checked = jsonschemas.problems(doc, error_schema) if error_schema else []
+    return Answer(
+        url, status, problem=f"HTTP {status}: {said}", schema_problems=checked, error_code=code
+    )
+
+
+def api_error(doc: object) -> tuple[str, str]:
+    """The code and the sentence of an IAM or IKS error body.
+
+    >>> api_error({"errorCode": "BXNIM0415E", "errorMessage": "API key not found."})
+    ('BXNIM0415E', 'BXNIM0415E: API key not found.')
+    >>> api_error({"code": "G0004", "description": "The cluster could not be found.",
+    ...            "recoveryCLI": "ibmcloud ks cluster ls"})[1]
+    'G0004: The cluster could not be found. (recovery: ibmcloud ks cluster ls)'
+    """
+    if not isinstance(doc, dict):
+        return "", f"an error body that is a JSON {type(doc).__name__}"
+    if "errorCode" in doc or "errorMessage" in doc:
+        code = str(doc.get("errorCode", ""))
+        return code, f"{code}: {doc.get('errorMessage', '(no errorMessage)')}"
+    if "code" in doc or "description" in doc:
+        code = str(doc.get("code", ""))
+        said = f"{code}: {doc.get('description', '(no description)')}"
+        if doc.get("recoveryCLI"):
+            said += f" (recovery: {doc['recoveryCLI']})"
+        return code, said
+    return "", f"an error body the API does not document: {json.dumps(doc)[:120]}"
+
+
+def iks_date(text: str) -> datetime | None:
+    """An IKS API instant (``2026-04-30T12:00:00+0000``), or None for ``""`` or an unreadable one.
+
+    >>> iks_date("2026-04-30T12:00:00+0000")
+    datetime.datetime(2026, 4, 30, 12, 0, tzinfo=datetime.timezone.utc)
+    >>> iks_date("") is None
+    True
+    """
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def server_date(result: HttpResult) -> datetime | None:
+    """The instant the server's ``Date`` header names, or None without a readable one.
+
+    >>> server_date(HttpResult("u", 200, {"Date": "Sun, 29 Nov 2026 10:00:00 GMT"}))
+    datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.timezone.utc)
+    """
+    value = next((v for k, v in result.headers.items() if k.lower() == "date"), "")
+    try:
+        found = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return found.astimezone(UTC) if found.tzinfo else found.replace(tzinfo=UTC)

@@ -1,0 +1,130 @@
+"""Facts from the IBM Cloud APIs: the IAM token exchange, the IKS API's documents, the master's
+``/version``, each read into a :class:`~ikscheck.cloudapi.Answer`.
+
+A part of :class:`ikscheck.workstation.Workstation`, kept apart for size. Each request is made
+once per session (the evidence source caches it by key), however many checks and clusters ask.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ikscheck import cloudapi
+from ikscheck.cloudapi import Answer
+from ikscheck.errors import EvidenceError, ParseError
+from ikscheck.evidence import Evidence, HttpRequest, HttpResult, Settings
+
+if TYPE_CHECKING:
+    from ikscheck.cliconfig import CliConfig
+
+#: IAM's OpenID discovery document: a cheap GET that proves the endpoint answers.
+IAM_DISCOVERY = "/identity/.well-known/openid-configuration"
+NO_CREDENTIALS = (
+    "no IBM Cloud credentials: IBMCLOUD_API_KEY is not set and the CLI is not logged in"
+)
+
+
+class CloudFacts:
+    """The IBM Cloud API side of a workstation."""
+
+    evidence: Evidence
+    settings: Settings
+    now: datetime
+
+    if TYPE_CHECKING:  # provided by the workstation
+
+        @property
+        def cli_config_path(self) -> str: ...
+
+        def cli_config(self) -> CliConfig | None: ...
+
+        def version_url(self, cluster: str) -> str: ...
+
+        def ca_pem(self, cluster: str) -> bytes | None: ...
+
+    # -- credentials -------------------------------------------------------------------------
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.evidence.env("IBMCLOUD_API_KEY"))
+
+    @functools.cached_property
+    def api_credential(self) -> str:
+        """How IKS requests are authorised: the API key's token, else the CLI session's, else
+        "" (then the API checks are not applicable)."""
+        if self.has_api_key:
+            return "bearer:apikey"
+        try:
+            config = self.cli_config()
+        except (EvidenceError, ParseError):
+            return ""
+        return f"bearer:{self.cli_config_path}" if config and config.iam_token else ""
+
+    @property
+    def credential_source(self) -> str:
+        """The credential the API checks use, as a user reads it."""
+        if self.api_credential == "bearer:apikey":
+            return "IBMCLOUD_API_KEY"
+        return f"the CLI session ({self.cli_config_path})" if self.api_credential else "none"
+
+    # -- IAM ---------------------------------------------------------------------------------
+
+    def iam_exchange(self) -> HttpResult:
+        """IAM's answer to the API key grant (ask only when :attr:`has_api_key`)."""
+        return self.evidence.send(cloudapi.apikey_grant(self.settings.iam_url))
+
+    def iam_token(self) -> Answer:
+        """The API key grant's answer, read against iam-token (errors against iam-error)."""
+        return cloudapi.read_answer(self.iam_exchange(), "iam-token", "iam-error")
+
+    def iam_reachability(self) -> HttpResult:
+        """A GET of IAM's discovery document: does the endpoint answer over verified TLS?"""
+        url = self.settings.iam_url.rstrip("/") + IAM_DISCOVERY
+        return self.evidence.send(HttpRequest("GET", url))
+
+    def iam_clock(self) -> tuple[datetime, str] | None:
+        """IBM Cloud's time as IAM told it, and how it was learnt; None when IAM told none.
+
+        The token answer's ``expiration - expires_in`` is the instant IAM issued it; without
+        one, the ``Date`` header of any IAM answer (to the second).
+        """
+        if self.has_api_key:
+            doc = self.iam_token().document
+            if isinstance(doc, dict):
+                expiration, lifetime = doc.get("expiration"), doc.get("expires_in")
+                if isinstance(expiration, int) and isinstance(lifetime, int):
+                    issued = datetime.fromtimestamp(expiration, self.now.tzinfo)
+                    told = "IAM token: expiration - expires_in"
+                    return issued - timedelta(seconds=lifetime), told
+            date = cloudapi.server_date(self.iam_exchange())
+            if date is not None:
+                return date, "IAM Date header"
+        date = cloudapi.server_date(self.iam_reachability())
+        return (date, "IAM Date header") if date is not None else None
+
+    # -- IKS ---------------------------------------------------------------------------------
+
+    def iks_result(self, path: str, credential: str | None = None) -> HttpResult:
+        """The IKS API's raw answer at ``path``, authorised by ``credential`` (by default as
+        :attr:`api_credential` says; "" for none)."""
+        credential = self.api_credential if credential is None else credential
+        request = cloudapi.iks_request(self.settings.containers_url, path, credential)
+        return self.evidence.send(request)
+
+    def iks(self, path: str, schema: str) -> Answer:
+        """The IKS API's answer at ``path``, read against ``schema`` (errors against iks-error)."""
+        return cloudapi.read_answer(self.iks_result(path), schema, "iks-error")
+
+    def iks_cluster(self, cluster: str) -> Answer:
+        return self.iks(f"/v1/clusters/{cluster}", "iks-cluster")
+
+    # -- the master --------------------------------------------------------------------------
+
+    def master_result(self, cluster: str) -> HttpResult:
+        """``GET <server>/version``, TLS verified with the kubeconfig's CA."""
+        return self.evidence.get(self.version_url(cluster), self.ca_pem(cluster))
+
+    def master_version(self, cluster: str) -> Answer:
+        return cloudapi.read_answer(self.master_result(cluster), "k8s-version")
