@@ -30,7 +30,11 @@ pytest_plugins = ["pytester"]
 
 CHECKS = str(testenv.REPO / "checks")
 # What the engine reads of the environment, less HOME (each workstation sets its own).
-ENV_TO_CLEAR = (*(n for n in ENV_NAMES if n != "HOME"), "https_proxy", "no_proxy")
+ENV_TO_CLEAR = (
+    *(n for n in ENV_NAMES if n != "HOME"),
+    *("https_proxy", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"),
+    *("IKSCHECK_IAM_URL", "IKSCHECK_CONTAINERS_URL"),
+)
 
 
 class SuiteRun:

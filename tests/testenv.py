@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import trustme
@@ -34,11 +33,18 @@ from pytest_httpserver import HTTPServer
 import standin_ibmcloud
 from ikscheck.versions import KubeVersion, parse_kubectl_version
 
+if TYPE_CHECKING:
+    from fakecloud import FakeCloud
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 FORMATS = HERE / "data" / "formats"
 CLUSTER = "mycluster"
 CLUSTER_ID = "bq8r2k1d0f6mvs4ab1cg"
+#: The API key the fake IBM Cloud accepts (a canary: it must never appear in an artifact).
+API_KEY = "canary-api-key-fakecloud-0123456789abcdef"
+#: A master the API may name instead of the kubeconfig's (nothing is ever sent there).
+OTHER_MASTER = "https://c9.us-south.containers.cloud.ibm.com:31999"
 
 
 def ks(version: str = "1.0.672", **more: Any) -> dict[str, Any]:
@@ -81,6 +87,12 @@ class Scenario:
     refresh_tokens: bool = True  # False: no OIDC refresh-token, no IAMRefreshToken
     context_for: str = CLUSTER  # the cluster the kubeconfig's context was downloaded for
     ca_file: bool = True  # False: the CA file the kubeconfig names is gone
+    # -- the IBM Cloud APIs (one fake on loopback: tests/fakecloud.py) --
+    api_key: str | None = API_KEY  # IBMCLOUD_API_KEY; None: unset (the CLI session is used)
+    cluster_state: str = "normal"
+    cluster_listed: bool = True  # False: the IKS API knows no such cluster (G0004)
+    master_moved: bool = False  # True: the API names another master than the kubeconfig's
+    clock_offset: float = 0.0  # seconds IBM Cloud's clock is ahead of this machine's
 
     def but(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
@@ -94,7 +106,7 @@ class Sandbox:
     home: Path
     bin: Path
     kubectl: KubeVersion | None
-    server: HTTPServer | None
+    cloud: FakeCloud  # IAM, the IKS API and the cluster master
     environ: dict[str, str]
     args: list[str]
 
@@ -159,17 +171,6 @@ class LoopbackServer(HTTPServer):
     def thread_target(self) -> None:
         assert self.server is not None
         self.server.serve_forever(poll_interval=0.05)
-
-
-def _server(ca: trustme.CA, major: int, minor: int) -> HTTPServer:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
-    git = f"v{major}.{minor}.4+IKS"
-    doc = {"major": str(major), "minor": str(minor), "gitVersion": git, "platform": "linux/amd64"}
-    server.expect_request("/version").respond_with_json(doc)
-    server.start()
-    return server
 
 
 def certificate_pem(not_after: datetime, cn: str = "mycluster-ca") -> str:
@@ -329,27 +330,58 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     ca_path = home / ".bluemix" / "plugins" / "container-service" / "clusters" / CLUSTER / "ca.pem"
     ca_path.parent.mkdir(parents=True, exist_ok=True)
     ca.cert_pem.write_to_path(str(ca_path))
-    server = None
-    if scenario.server_minor_offset is not None:
-        major = reference.major + scenario.server_major_offset
-        server = _server(ca, major, reference.minor + scenario.server_minor_offset)
-        url = f"https://127.0.0.1:{server.port}"
-    else:
+    cloud_ca = root / "cloud-ca.pem"  # what REQUESTS_CA_BUNDLE names: trust for IAM and IKS
+    ca.cert_pem.write_to_path(str(cloud_ca))
+    major = reference.major + scenario.server_major_offset
+    minor = reference.minor + (scenario.server_minor_offset or 0)
+    cloud = _cloud(ca, scenario, major, minor)
+    url = cloud.url
+    if scenario.server_minor_offset is None:
         url = "https://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
     _write(home / ".kube" / "config", _kubeconfig(url, str(ca_path), scenario))
+    config = json.loads((home / ".bluemix" / "config.json").read_text())
+    cloud.accept(config["IAMToken"].removeprefix("Bearer "))
     if not scenario.ca_file:
         ca_path.unlink()
     path = os.pathsep.join(
         [str(bin_dir)] + [str(root / f"bin{i + 2}") for i in range(len(scenario.extra_kubectls))]
     )
-    environ = {"HOME": str(home), "PATH": path}
+    environ = {
+        "HOME": str(home),
+        "PATH": path,
+        "IKSCHECK_IAM_URL": cloud.url,
+        "IKSCHECK_CONTAINERS_URL": cloud.url,
+        "REQUESTS_CA_BUNDLE": str(cloud_ca),
+    }
+    if scenario.api_key is not None:
+        environ["IBMCLOUD_API_KEY"] = scenario.api_key
     try:
-        yield Sandbox(root, home, bin_dir, client, server, environ, ["--cluster", CLUSTER])
+        yield Sandbox(root, home, bin_dir, client, cloud, environ, ["--cluster", CLUSTER])
     finally:
-        if server is not None:
-            server.clear()
-            if server.is_running():
-                server.stop()
+        cloud.clear()
+        if cloud.is_running():
+            cloud.stop()
+
+
+def _cloud(ca: trustme.CA, scenario: Scenario, major: int, minor: int) -> FakeCloud:
+    """The fake IBM Cloud of ``scenario``, started: IAM, the IKS API and the master."""
+    from fakecloud import FakeCloud  # it builds on this module
+
+    cloud = FakeCloud(ca, clock_offset=timedelta(seconds=scenario.clock_offset))
+    cloud.start()
+    doc = cloud.clusters[0]
+    doc.update(masterKubeVersion=f"{major}.{minor}.4_1530", state=scenario.cluster_state)
+    if scenario.master_moved:
+        doc.update(serverURL=OTHER_MASTER, publicServiceEndpointURL=OTHER_MASTER)
+    if not scenario.cluster_listed:
+        cloud.clusters.clear()
+    cloud.master_version = f"{major}.{minor}.4"
+    # The versions IKS offers: the cluster's among them, supported for a year.
+    cloud.versions["kubernetes"] = [
+        {"major": major, "minor": m, "patch": 4, "default": m == minor, "end_of_service": ""}
+        for m in (minor - 1, minor, minor + 1)
+    ]
+    return cloud
 
 
 #: The bundled recordings (recordings/<name>), each recorded from a workstation of its scenario.
@@ -362,4 +394,9 @@ RECORDINGS: dict[str, Scenario] = {
     "stale-login": Scenario(token_age=40 * 24 * 3600),
     "context-missing": Scenario(context_for="othercluster"),
     "ca-missing": Scenario(ca_file=False),
+    "api-key-invalid": Scenario(api_key="canary-api-key-revoked-0123456789abcdef"),
+    "cluster-not-found": Scenario(cluster_listed=False),
+    "cluster-critical": Scenario(cluster_state="critical"),
+    "master-moved": Scenario(master_moved=True),
+    "clock-off": Scenario(clock_offset=600),
 }

@@ -1,0 +1,589 @@
+"""A fake IBM Cloud on loopback: IAM, the IKS API and a cluster master on one HTTPS server.
+
+One real HTTPS server on 127.0.0.1 (a certificate from the ``trustme.CA`` given), built on
+pytest-httpserver and werkzeug, threaded: a slow answer never holds up another request. It
+answers as the real services do, with the shapes of the samples in ``tests/data/formats/``::
+
+    with running(ca, api_key="canary-api-key-0123") as cloud:
+        cloud.url                                   # "https://127.0.0.1:PORT"
+        cloud.clusters[0]["state"] = "critical"     # any served document may be changed
+        cloud.fault("/v1/clusters", latency=0.2)    # every request, from now on
+        cloud.fault("/identity/token", status=503, times=2)  # the next two requests
+        ... requests.get(cloud.url + "/v1/regions", verify=ca_file, ...) ...
+        cloud.hits("/v1/clusters")                  # how many requests reached that path
+        cloud.requests                              # every request, as `Hit`s
+
+``FakeCloud(ca, ...)`` then ``start()`` / ``stop()`` does the same without the ``with``.
+
+Routes
+    ``POST /identity/token`` (IAM), form-encoded. ``grant_type`` the API key grant and
+    ``apikey`` the configured key: 200, a document shaped like ``iam/token-apikey.json``: a
+    fresh HS256 JWT ``access_token`` (claims of ``iam/claims-access-token.json``, ``iat`` the
+    server's now, ``exp`` = iat + 3600, a new ``jti``), ``expires_in`` 3600, ``expiration`` =
+    exp (so ``expiration - expires_in`` is the server's now), an opaque ``refresh_token``,
+    ``token_type`` Bearer, ``scope`` "ibm openid". Another key: 400 with the body of
+    ``iam/error-BXNIM0415E.json``. Another grant type, or no key: 400 with a BXNIM error
+    (`UNSUPPORTED_GRANT`, `MISSING_APIKEY`).
+
+    ``GET /v1/regions``, ``/v1/clusters``, ``/v1/clusters/<name or id>``, ``/v1/versions``
+    (IKS): they need ``Authorization: Bearer <a token this server issued, not expired by its
+    clock>``; else 401 with an IKS error body (`UNAUTHORIZED`). An unknown cluster: 404 with the
+    body of ``iks/error-G0004.json``. Each error body gets a fresh ``incidentID``.
+
+    ``GET /version`` (the master, no credential needed, as on IKS): ``kubernetes/
+    version-iks.json`` with the version of ``master_version`` ("1.29" or "1.29.3"), by default
+    the first cluster's ``masterKubeVersion``.
+
+    Any other path or method: 404 (pytest-httpserver's "no handler" answer). The IKS paths are
+    served at the root (``containers_url`` = ``cloud.url``), not under ``/global``. The fake is
+    a pytest-httpserver ``HTTPServer``: ``expect_request`` adds routes; ``clear()`` keeps its
+    own routes and empties faults and the record.
+
+State (plain attributes, read at each request)
+    ``clusters`` (list of cluster documents; by default one, ``iks/cluster.json`` named
+    ``testenv.CLUSTER`` with id ``testenv.CLUSTER_ID``, whose ``serverURL`` and
+    ``publicServiceEndpointURL`` are this server's URL: the master is this server. A document
+    naming the sample's master URL gets this server's URL at ``start()``; `cluster_document`
+    makes more), ``regions``, ``versions``, ``master_version``, ``api_key``, ``clock_offset``
+    (a `timedelta` added to the server's clock: token times and the HTTP ``Date`` header; for
+    a clock 10 minutes off). `issue_token` gives a valid access token without a request.
+
+Record
+    ``requests``: every request as a `Hit` (method, path, url with query, headers, form fields,
+    body, status answered, fault applied); `hits` counts them by path; ``max_in_flight`` is how
+    many requests were in the server at once, at most (more than 1: it served them
+    concurrently); `clear_requests` starts the record again.
+
+Faults
+    ``fault(path, ..., times=None)`` applies to requests whose path matches ``path``
+    (``fnmatch``: ``"/v1/clusters/*"`` is every cluster), for the next ``times`` of them, or
+    for all (``times=None``). The newest fault matching a request is the one applied; one
+    request uses up one fault's turn; `clear_faults` removes them. Kinds (``latency`` adds to
+    any of the others):
+
+    - ``latency=s``: the answer waits ``s`` seconds (on its own thread: others go on).
+    - ``status=code``, ``body=...``: that status; the body a dict/list (sent as JSON), str or
+      bytes; empty if not given.
+    - ``html=True``: a proxy's HTML page, ``<html><head><title>502 Bad Gateway</title>...``,
+      ``text/html`` (``status`` sets another code).
+    - ``truncate=True``: the route's own answer with ``Content-Length`` of the whole body but
+      only its first half sent, then the connection closes.
+    - ``huge=True``: a 200 JSON body of 10 MiB (`HUGE_SIZE` bytes).
+    - ``reset=True``: the connection is closed with ``SO_LINGER`` 0 (a TCP RST) before anything
+      is answered. Python's TLS layer reports a RST as an EOF (``requests`` raises
+      ``ConnectionError``: "Remote end closed connection without response"); below TLS it is
+      ``ConnectionResetError``.
+    - ``hang=True``: the request is read and never answered; the connection stays open until
+      the server stops, which closes it (``stop()`` returns within a second).
+
+    ``reset`` and ``hang`` are done below WSGI: the application raises `_Drop` (a
+    BaseException, which werkzeug's own ``except Exception`` lets through), and the server's
+    request handler, which knows the socket, closes it without writing. The handler also
+    writes the ``Date`` header from the offset clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import re
+import secrets
+import socket
+import ssl
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any
+
+import jwt
+import trustme
+from pytest_httpserver import HTTPServerError
+from werkzeug import Request, Response
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from testenv import CLUSTER, CLUSTER_ID, FORMATS, LoopbackServer
+
+__all__ = [
+    "APIKEY_GRANT",
+    "API_KEY",
+    "HUGE_SIZE",
+    "SIGNING_KEY",
+    "FakeCloud",
+    "Hit",
+    "running",
+]
+
+API_KEY = "canary-api-key-fakecloud-0123456789abcdef"
+APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+#: Access tokens are signed with this (HS256). ikscheck never verifies signatures.
+SIGNING_KEY = "fakecloud-test-signing-key-not-a-secret-0123456789"
+TOKEN_LIFETIME = 3600
+HUGE_SIZE = 10 * 1024 * 1024
+IAM_DISCOVERY = "/identity/.well-known/openid-configuration"
+#: The master URL in the IKS samples; a cluster document naming it gets this server's URL.
+SAMPLE_MASTER = "https://c7.us-south.containers.cloud.ibm.com:27078"
+
+#: IAM's answer to a grant type it does not take. The shape is IAM's; the code and message are
+#: not confirmed from a live answer.
+UNSUPPORTED_GRANT = {
+    "errorCode": "BXNIM0103E",
+    "errorMessage": "Unsupported grant type",
+}
+#: IAM's answer to an API key grant without ``apikey`` (code not confirmed live).
+MISSING_APIKEY = {
+    "errorCode": "BXNIM0109E",
+    "errorMessage": "Property missing or empty. Property name: apikey",
+}
+#: IKS's answer to a missing, unknown or expired bearer token. The shape is IKS's (a 401 with
+#: ``type`` Authentication is seen in public reports, code E0058 for a missing account header);
+#: the code for a bad token is not confirmed: E0001 is a placeholder, change it here.
+UNAUTHORIZED = {
+    "code": "E0001",
+    "description": "Unauthorized. The IAM token in the Authorization header is missing, "
+    "expired or not valid. Log in again and retry.",
+    "type": "Authentication",
+}
+
+
+def _sample(*parts: str) -> Any:
+    return json.loads((FORMATS.joinpath(*parts)).read_text())
+
+
+_HUGE: bytes | None = None
+
+
+def _huge_body() -> bytes:
+    """A JSON document of exactly HUGE_SIZE bytes, built once."""
+    global _HUGE
+    if _HUGE is None:
+        head, tail = b'{"padding": "', b'"}'
+        _HUGE = head + b"x" * (HUGE_SIZE - len(head) - len(tail)) + tail
+    return _HUGE
+
+
+@dataclass
+class Hit:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    url: str  # the full URL, query string included
+    headers: dict[str, str]
+    form: dict[str, str]
+    body: bytes
+    status: int | None = None  # None: no answer (reset, hang)
+    fault: str = ""  # the fault applied: "latency", "status", "html", "truncate", ...
+
+
+@dataclass
+class _Fault:
+    pattern: str
+    times: int | None
+    latency: float = 0.0
+    status: int | None = None
+    body: Any = None
+    html: bool = False
+    truncate: bool = False
+    huge: bool = False
+    reset: bool = False
+    hang: bool = False
+
+    @property
+    def kind(self) -> str:
+        for name in ("reset", "hang", "huge", "truncate", "html"):
+            if getattr(self, name):
+                return name
+        return "status" if self.status is not None else "latency"
+
+
+class _Drop(BaseException):
+    """Raised by the application: close the connection without answering (``reset``: with a
+    RST). A BaseException, so that werkzeug's ``except Exception`` does not answer a 500."""
+
+    def __init__(self, *, reset: bool) -> None:
+        super().__init__("reset" if reset else "close")
+        self.reset = reset
+
+
+class _Handler(WSGIRequestHandler):
+    """werkzeug's request handler, which can close a connection unanswered (`_Drop`) and
+    dates answers by the fake's clock."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        cloud: FakeCloud = self.server.fakecloud  # type: ignore[attr-defined]
+        return formatdate(cloud.now() if timestamp is None else timestamp, usegmt=True)
+
+    def run_wsgi(self) -> None:
+        try:
+            super().run_wsgi()
+        except _Drop as drop:
+            self.close_connection = True
+            if drop.reset:
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                # The read file holds a reference to the socket: close both, and the
+                # descriptor closes now, with a RST; nothing is written.
+                self.rfile.close()
+                self.connection.close()
+
+
+class FakeCloud(LoopbackServer):
+    """IAM, the IKS API and a cluster master on one loopback HTTPS server (see the module)."""
+
+    def __init__(
+        self,
+        ca: trustme.CA,
+        *,
+        api_key: str = API_KEY,
+        clock_offset: timedelta = timedelta(0),
+        clusters: list[dict[str, Any]] | None = None,
+    ) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1").configure_cert(context)
+        super().__init__(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
+        self.no_handler_status_code = 404
+        self.api_key = api_key
+        self.clock_offset = clock_offset
+        self.clusters: list[dict[str, Any]] = (
+            [self.cluster_document()] if clusters is None else clusters
+        )
+        self.regions: dict[str, Any] = _sample("iks", "regions.json")
+        self.versions: dict[str, Any] = _sample("iks", "versions.json")
+        self.master_version: str | None = None  # "1.29" or "1.29.3"; None: the cluster's
+        self.requests: list[Hit] = []
+        self.max_in_flight = 0
+        self._in_flight: set[threading.Thread] = set()
+        self._faults: list[_Fault] = []
+        self._issued: dict[str, int] = {}  # access token -> exp
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._routes()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start serving (pytest-httpserver's start, with the fake's request handler)."""
+        if self.is_running():
+            raise HTTPServerError("Server is already running")
+        self._stopping.clear()
+        self.server = make_server(
+            self.host,
+            self.port,
+            Request.application(self.application),
+            threaded=True,
+            request_handler=_Handler,
+            ssl_context=self.ssl_context,
+        )
+        self.server.fakecloud = self  # type: ignore[attr-defined]
+        self.port = self.server.port
+        for doc in self.clusters:
+            for key in ("serverURL", "publicServiceEndpointURL"):
+                if doc.get(key) == SAMPLE_MASTER:
+                    doc[key] = self.url
+        self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
+        self.server_thread.start()
+
+    def stop(self) -> None:
+        """Stop serving; held (``hang``) and waiting (``latency``) requests end at once."""
+        self._stopping.set()
+        super().stop()
+        deadline = time.monotonic() + 1.0
+        with self._lock:
+            threads = list(self._in_flight)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def clear(self) -> None:
+        """pytest-httpserver's clear (its log, handlers), then the fake's routes again; faults
+        and the record of requests are cleared too."""
+        super().clear()
+        self.no_handler_status_code = 404
+        self._routes()
+        self.clear_faults()
+        self.clear_requests()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The server's clock: this machine's, plus ``clock_offset``."""
+        return time.time() + self.clock_offset.total_seconds()
+
+    def cluster_document(self, **changes: Any) -> dict[str, Any]:
+        """A cluster document from ``iks/cluster.json`` whose master is this server."""
+        doc: dict[str, Any] = _sample("iks", "cluster.json")
+        doc.update(name=CLUSTER, id=CLUSTER_ID)
+        if self.port:
+            doc.update(serverURL=self.url, publicServiceEndpointURL=self.url)
+        doc.update(changes)
+        return doc
+
+    def accept(self, token: str) -> None:
+        """Take ``token`` (issued elsewhere: a CLI session's) as one this server issued, until
+        its ``exp``."""
+        exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+        with self._lock:
+            self._issued[token] = int(exp)
+
+    def issue_token(self) -> str:
+        """A fresh access token, as the API key grant gives, valid for the IKS routes."""
+        return self._issue()[0]
+
+    def _issue(self) -> tuple[str, int]:
+        claims = _sample("iam", "claims-access-token.json")
+        issued = int(self.now())
+        claims.update(
+            iat=issued,
+            exp=issued + TOKEN_LIFETIME,
+            jti=str(uuid.uuid4()),
+            grant_type=APIKEY_GRANT,
+        )
+        token = jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
+        with self._lock:
+            self._issued[token] = claims["exp"]
+        return token, claims["exp"]
+
+    # -- faults and the record ---------------------------------------------------------------
+
+    def fault(
+        self,
+        path: str,
+        *,
+        latency: float = 0.0,
+        status: int | None = None,
+        body: Any = None,
+        html: bool = False,
+        truncate: bool = False,
+        huge: bool = False,
+        reset: bool = False,
+        hang: bool = False,
+        times: int | None = None,
+    ) -> None:
+        """Apply a fault to requests whose path matches ``path`` (fnmatch): the next
+        ``times`` of them, or all (None). The newest matching fault wins."""
+        if sum((html, truncate, huge, reset, hang)) > 1:
+            raise ValueError("one of html, truncate, huge, reset, hang at a time")
+        if times is not None and times < 1:
+            raise ValueError("times: at least 1, or None for every request")
+        added = _Fault(path, times, latency, status, body, html, truncate, huge, reset, hang)
+        with self._lock:
+            self._faults.append(added)
+
+    def clear_faults(self, path: str | None = None) -> None:
+        """Remove the faults set for ``path`` (exactly as given), or all."""
+        with self._lock:
+            self._faults = [f for f in self._faults if path is not None and f.pattern != path]
+
+    def hits(self, path: str) -> int:
+        """How many requests had a path matching ``path`` (fnmatch)."""
+        with self._lock:
+            return sum(fnmatch.fnmatchcase(h.path, path) for h in self.requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests = []
+            self.max_in_flight = 0
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        with self._lock:
+            for fault in reversed(self._faults):
+                if fnmatch.fnmatchcase(path, fault.pattern):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times == 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+    # -- serving -----------------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        """Record the request, apply a fault, else answer as the route does."""
+        hit = Hit(
+            request.method,
+            request.path,
+            request.url,
+            dict(request.headers),
+            request.form.to_dict(),
+            request.get_data(),
+        )
+        me = threading.current_thread()
+        with self._lock:
+            self.requests.append(hit)
+            self._in_flight.add(me)
+            self.max_in_flight = max(self.max_in_flight, len(self._in_flight))
+        try:
+            response = self._answer(request, hit)
+            hit.status = response.status_code
+            return response
+        finally:
+            with self._lock:
+                self._in_flight.discard(me)
+
+    def _answer(self, request: Request, hit: Hit) -> Response:
+        fault = self._take_fault(request.path)
+        if fault is None:
+            return super().dispatch(request)
+        hit.fault = fault.kind
+        if fault.latency:
+            self._stopping.wait(fault.latency)
+        if fault.reset:
+            raise _Drop(reset=True)
+        if fault.hang:
+            self._stopping.wait()
+            raise _Drop(reset=False)
+        if fault.html:
+            return _html_page(fault.status or 502)
+        if fault.huge:
+            return Response(_huge_body(), 200, content_type="application/json")
+        if fault.truncate:
+            whole = super().dispatch(request)
+            data = whole.get_data()
+            cut = Response(data[: len(data) // 2], whole.status_code)
+            cut.headers["Content-Type"] = whole.headers.get("Content-Type", "application/json")
+            cut.headers["Content-Length"] = str(len(data))
+            return cut
+        if fault.status is not None:
+            return _body_response(fault.status, fault.body)
+        return super().dispatch(request)
+
+    def _routes(self) -> None:
+        self.expect_request("/identity/token", method="POST").respond_with_handler(self._token)
+        self.expect_request("/v1/regions", method="GET").respond_with_handler(
+            self._iks(lambda _: self.regions)
+        )
+        self.expect_request("/v1/versions", method="GET").respond_with_handler(
+            self._iks(lambda _: self.versions)
+        )
+        self.expect_request("/v1/clusters", method="GET").respond_with_handler(
+            self._iks(lambda _: self.clusters)
+        )
+        self.expect_request(re.compile(r"/v1/clusters/[^/]+"), method="GET").respond_with_handler(
+            self._iks(self._cluster)
+        )
+        self.expect_request("/version", method="GET").respond_with_handler(self._version)
+        self.expect_request(IAM_DISCOVERY, method="GET").respond_with_handler(self._discovery)
+
+    def _discovery(self, request: Request) -> Response:
+        """IAM's OpenID discovery document (the fields an OIDC client reads first)."""
+        issuer = f"{self.url}/identity"
+        return _json(
+            200,
+            {
+                "issuer": issuer,
+                "token_endpoint": f"{issuer}/token",
+                "jwks_uri": f"{issuer}/keys",
+                "grant_types_supported": [APIKEY_GRANT, "refresh_token"],
+            },
+        )
+
+    def _token(self, request: Request) -> Response:
+        grant = request.form.get("grant_type", "")
+        if grant != APIKEY_GRANT:
+            return _json(400, _iam_error(UNSUPPORTED_GRANT))
+        key = request.form.get("apikey", "")
+        if not key:
+            return _json(400, _iam_error(MISSING_APIKEY))
+        if key != self.api_key:
+            return _json(400, _iam_error(_sample("iam", "error-BXNIM0415E.json")))
+        token, exp = self._issue()
+        doc = _sample("iam", "token-apikey.json")
+        doc.update(
+            access_token=token,
+            refresh_token=secrets.token_urlsafe(48),
+            token_type="Bearer",
+            expires_in=TOKEN_LIFETIME,
+            expiration=exp,
+            scope="ibm openid",
+        )
+        return _json(200, doc)
+
+    def _authorised(self, request: Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        with self._lock:
+            exp = self._issued.get(token.strip())
+        return scheme.lower() == "bearer" and exp is not None and self.now() < exp
+
+    def _iks(self, answer: Any) -> Any:
+        def handler(request: Request) -> Response:
+            if not self._authorised(request):
+                return _json(401, _iks_error(UNAUTHORIZED))
+            doc = answer(request)
+            if doc is None:
+                return _json(404, _iks_error(_sample("iks", "error-G0004.json")))
+            return _json(200, doc)
+
+        return handler
+
+    def _cluster(self, request: Request) -> dict[str, Any] | None:
+        wanted = request.path.rsplit("/", 1)[1]
+        return next((c for c in self.clusters if wanted in (c.get("name"), c.get("id"))), None)
+
+    def _version(self, _: Request) -> Response:
+        doc = _sample("kubernetes", "version-iks.json")
+        version = self.master_version
+        if version is None and self.clusters:
+            version = str(self.clusters[0].get("masterKubeVersion", "")).split("_")[0]
+        parts = (version or "").split(".")
+        if len(parts) >= 2:
+            major, minor, patch = parts[0], parts[1], (parts[2:] or ["0"])[0]
+            doc.update(major=major, minor=minor, gitVersion=f"v{major}.{minor}.{patch}+IKS")
+        return _json(200, doc)
+
+
+def _json(status: int, doc: Any) -> Response:
+    return Response(json.dumps(doc), status, content_type="application/json")
+
+
+def _iam_error(body: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(body)
+    doc.setdefault("context", {})["requestId"] = uuid.uuid4().hex
+    return doc
+
+
+def _iks_error(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "incidentID": str(uuid.uuid4())}
+
+
+def _html_page(status: int) -> Response:
+    try:
+        title = f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        title = str(status)
+    page = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+    return Response(page, status, content_type="text/html")
+
+
+def _body_response(status: int, body: Any) -> Response:
+    if isinstance(body, dict | list):
+        return _json(status, body)
+    if body is None:
+        body = b""
+    return Response(body, status, content_type="text/plain")
+
+
+@contextmanager
+def running(ca: trustme.CA, **kwargs: Any) -> Iterator[FakeCloud]:
+    """A started `FakeCloud` (``kwargs`` as its constructor takes), stopped on exit."""
+    cloud = FakeCloud(ca, **kwargs)
+    cloud.start()
+    try:
+        yield cloud
+    finally:
+        if cloud.is_running():
+            cloud.stop()
