@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from ikscheck import tokens
 from ikscheck.check import NotApplicable, check, expect, observe, warn
-from ikscheck.errors import ParseError
+from ikscheck.errors import EvidenceError, ParseError
 
 CONFIG = "ibmcloud ks cluster config --cluster {cluster}"
 LOGIN = "ibmcloud login (with --sso for a federated ID)"
@@ -106,3 +106,45 @@ def test_cli_session(workstation, policy):
     observe(seen)
     if expires - now <= timedelta(minutes=policy.token_warning_minutes):
         warn(where + seen)
+
+
+@check(
+    "TOK-004",
+    "IBMCLOUD_API_KEY exchanges for an IAM token",
+    severity="high",
+    remediation="ibmcloud iam api-key-create <name> (in the account of the cluster); "
+    "export IBMCLOUD_API_KEY=<the new key>",
+    needs=("NET-002",),
+)
+def test_api_key_exchange(workstation):
+    if not workstation.has_api_key:
+        raise NotApplicable("IBMCLOUD_API_KEY is not set (the CLI session is used: TOK-003)")
+    answer = workstation.iam_token()
+    refused = f"IAM refused IBMCLOUD_API_KEY: {answer.problem}"
+    expect(answer.ok, refused if answer.error_code else f"POST {answer.url}: {answer.problem}")
+    lifetime = answer.document.get("expires_in")
+    observe(f"IBMCLOUD_API_KEY exchanges for an IAM token (valid for {lifetime} s)")
+
+
+@check(
+    "CLK-001",
+    "This machine's clock agrees with IBM Cloud",
+    severity="medium",
+    remediation="Turn on network time: sudo timedatectl set-ntp true (Linux); "
+    "automatic date and time in the system settings (macOS, Windows)",
+    needs=("NET-002",),
+)
+def test_clock(workstation, policy):
+    told = workstation.iam_clock()
+    if told is None:
+        raise EvidenceError("IAM told no time: no token answer, no Date header")
+    theirs, source = told
+    offset = (workstation.now - theirs).total_seconds()
+    way = "ahead of" if offset > 0 else "behind"
+    seen = f"this clock is {tokens.duration(abs(offset))} {way} IBM Cloud ({source})"
+    if round(offset) == 0:
+        seen = f"this clock agrees with IBM Cloud to the second ({source})"
+    expect(abs(offset) <= policy.clock_fail_seconds, seen)
+    if abs(offset) > policy.clock_warn_seconds:
+        warn(seen)
+    observe(seen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -44,6 +45,17 @@ HEALTHY = {
     ("PLG-003", (("plugin", CR),)): "pass",
     ("PLG-004", (("plugin", KS),)): "pass",
     ("PLG-004", (("plugin", CR),)): "pass",
+    ("NET-001", C): "pass",
+    ("NET-002", ()): "pass",
+    ("NET-003", ()): "pass",
+    ("TOK-004", ()): "pass",
+    ("CLK-001", ()): "pass",
+    ("API-001", ()): "pass",
+    ("API-002", ()): "pass",
+    ("API-003", C): "pass",
+    ("API-004", C): "pass",
+    ("API-005", C): "pass",
+    ("API-006", C): "pass",
 }
 #: Every result of every recording, by (id, params): per-plug-in and per-cluster results too.
 EXPECTED = {
@@ -59,6 +71,7 @@ EXPECTED = {
         **{key: "skip" for key in HEALTHY if key[0].startswith(("CLI", "PLG", "TOK-003"))},
         ("CLI-001", ()): "fail",
         **{key: "pass" for key in HEALTHY if key[0].startswith(("KCFG", "TOK-001", "TOK-002"))},
+        **{key: "pass" for key in HEALTHY if key[0].startswith(("NET", "API", "CLK", "TOK-004"))},
         ("KCTL-001", ()): "pass",
         ("KCTL-002", (("cluster", "mycluster"),)): "pass",
         ("KCTL-003", (("cluster", "mycluster"),)): "pass",
@@ -75,9 +88,31 @@ EXPECTED = {
         **HEALTHY,
         ("KCFG-004", C): "fail",
         **{(i, C): "skip" for i in ("KCFG-005", "KCFG-006", "KCFG-007", "KCFG-008")},
-        **{(i, C): "skip" for i in ("KCTL-002", "TOK-001", "TOK-002")},
+        **{(i, C): "skip" for i in ("KCTL-002", "TOK-001", "TOK-002", "NET-001", "API-005")},
     },
-    "ca-missing": {**HEALTHY, ("KCFG-007", C): "fail", ("KCTL-002", C): "skip"},
+    "ca-missing": {
+        **HEALTHY,
+        ("KCFG-007", C): "fail",
+        **{(i, C): "skip" for i in ("KCTL-002", "NET-001", "API-005")},
+    },
+    "api-key-invalid": {
+        **HEALTHY,
+        ("TOK-004", ()): "fail",
+        ("API-002", ()): "skip",
+        **{(i, C): "skip" for i in ("API-003", "API-004", "API-005", "API-006")},
+    },
+    "cluster-not-found": {
+        **HEALTHY,
+        ("API-003", C): "fail",
+        **{(i, C): "skip" for i in ("API-004", "API-005", "API-006")},
+    },
+    "cluster-critical": {
+        **HEALTHY,
+        ("API-004", C): "fail",
+        **{(i, C): "skip" for i in ("API-005", "API-006")},
+    },
+    "master-moved": {**HEALTHY, ("API-005", C): "fail"},
+    "clock-off": {**HEALTHY, ("CLK-001", ()): "fail"},
 }
 
 
@@ -114,3 +149,19 @@ def test_re_recording_gives_the_same_verdicts(run_suite, tmp_path: Path, name: s
     live = json.loads((tmp_path / "ws" / "health.json").read_text())
     replayed = run_suite("--replay", str(RECORDINGS / name)).report
     assert statuses(live) == statuses(replayed)
+
+
+@pytest.mark.parametrize("name", sorted(testenv.RECORDINGS))
+def test_recording_holds_no_credential(name: str) -> None:
+    """Recorded with canary credentials: the API key, a signing key, live token signatures."""
+    text = (RECORDINGS / name / "manifest.json").read_text()
+    manifest = json.loads(text)
+    for canary in (testenv.API_KEY, "canary-api-key", "not-a-secret-0123"):
+        assert canary not in text
+    http = [e for e in manifest["evidence"] if e["kind"] == "http"]
+    for exchange in http:
+        body = exchange["data"]["body"]
+        # Every JWT lost its signature: it can be judged, never replayed against IAM.
+        for token in re.findall(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", body):
+            assert token.endswith(".redacted"), exchange["key"]
+        assert "Authorization" not in exchange["data"]["headers"]

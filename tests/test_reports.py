@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -46,9 +47,9 @@ def test_html_report_is_self_contained_with_every_result(run_suite, pytester) ->
         assert f">{header}</th>" in page
     for check in run.report["checks"]:
         assert check["id"] in page
-        assert json.dumps(check["message"])[1:-1].replace("/", "\\/") in page or (
-            check["message"] in page
-        )
+        message = check["message"]
+        shown = (json.dumps(message)[1:-1].replace("/", "\\/"), message, html.escape(message))
+        assert any(form in page for form in shown), message
     passed = run.report["summary"]["pass"]
     assert passed == len(run.report["checks"]) - 1
     assert "1 fail" in page and f"{passed} pass" in page

@@ -191,3 +191,32 @@ def depths(metas: list[CheckMeta]) -> dict[str, int]:
     for meta in metas:
         level(meta.id, frozenset())
     return found
+
+
+def module_ranks(checks: list[tuple[str, CheckMeta]]) -> dict[str, int]:
+    """How deep each module sits under the modules whose checks its checks need (0: none), so
+    that modules can run in an order where every prerequisite has a result already.
+
+    ``checks`` pairs a module's name with the metadata of one of its checks. A cycle between
+    modules is cut where it closes (the checks then run in the order given).
+
+    >>> a = CheckMeta("API-001", "a", "low", "x", ("NET-001",))
+    >>> n = CheckMeta("NET-001", "n", "low", "x")
+    >>> sorted(module_ranks([("test_api", a), ("test_net", n)]).items())
+    [('test_api', 1), ('test_net', 0)]
+    """
+    home = {meta.id: module for module, meta in checks}
+    needs: dict[str, set[str]] = {module: set() for module, _ in checks}
+    for module, meta in checks:
+        needs[module] |= {home[n] for n in meta.needs if n in home and home[n] != module}
+    found: dict[str, int] = {}
+
+    def rank(module: str, seen: frozenset[str]) -> int:
+        if module not in found:
+            deeper = [rank(m, seen | {module}) for m in needs[module] if m not in seen]
+            found[module] = 1 + max(deeper, default=-1)
+        return found[module]
+
+    for module in needs:
+        rank(module, frozenset())
+    return found

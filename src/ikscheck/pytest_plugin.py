@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ikscheck.check import depths, meta_of, observation, problems_of
+from ikscheck.check import depths, meta_of, module_ranks, observation, problems_of
 from ikscheck.errors import UsageError
 from ikscheck.results import Blocked, NotApplicable, Status, judge
 
@@ -115,11 +115,15 @@ class SuiteHooks:
         problems = problems_of(owned)
         if problems:
             raise pytest.UsageError("invalid check metadata:\n  " + "\n  ".join(problems))
-        # Prerequisites first (within a module), so that a check can see whether what it needs held.
+        # Prerequisites first, so that a check can see whether what it needs held: modules after
+        # the modules they need, and within a module, checks after the checks they need.
         level = depths([m for _, m in owned if m is not None])
+        ranks = module_ranks([(str(i.path), m) for i in items if (m := _meta(i)) is not None])
         modules = {path: n for n, path in enumerate(dict.fromkeys(i.path for i in items))}
         order = {item.nodeid: n for n, item in enumerate(items)}
-        items.sort(key=lambda i: (modules[i.path], level[_id(i)], order[i.nodeid]))
+        items.sort(
+            key=lambda i: (ranks[str(i.path)], modules[i.path], level[_id(i)], order[i.nodeid])
+        )
 
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         if session.items and not session.config.option.collectonly:

@@ -1,0 +1,183 @@
+"""API: the IAM and IKS answers, and the master's /version, have the documented shape and say
+the cluster is there and healthy (API-001..006).
+
+Schema failures name the JSON path and the rule; an IAM or IKS error shows the API's own code
+and words; a body that is not JSON (an HTML page from a proxy) says so.
+"""
+
+from datetime import timedelta
+
+from ikscheck import cloudapi, versions
+from ikscheck.check import NotApplicable, check, conclude, expect, observe, warn
+from ikscheck.cloudfacts import NO_CREDENTIALS
+from ikscheck.results import Status
+
+LOGIN = "ibmcloud login (or set IBMCLOUD_API_KEY)"
+CLUSTERS = "ibmcloud ks cluster ls"
+#: API-004: cluster states, as CHECKS.md sorts them.
+STATE_WARN = {"warning", "pending", "deploying", "updating", "requested"}
+STATE_FAIL = {
+    "critical",
+    "deploy_failed",
+    "delete_failed",
+    "aborted",
+    "deleting",
+    "deleted",
+    "unsupported",
+}
+EOS_WARNING = timedelta(days=30)
+
+
+def _conforms(answer, schema):
+    """``fail`` unless ``answer`` came back and matches ``schema``; its document otherwise."""
+    expect(answer.ok, f"GET {answer.url}: {answer.problem}")
+    problems = "; ".join(answer.schema_problems)
+    expect(not problems, f"GET {answer.url} does not match {schema}.schema.json: {problems}")
+    return answer.document
+
+
+def _credentials(workstation):
+    if not workstation.api_credential:
+        raise NotApplicable(NO_CREDENTIALS)
+
+
+def _cluster_document(workstation, cluster):
+    _credentials(workstation)
+    return _conforms(workstation.iks_cluster(cluster), "iks-cluster")
+
+
+@check(
+    "API-001",
+    "The IAM token answer has the documented shape",
+    severity="medium",
+    remediation="Report the answer to IBM Cloud support (IAM's token endpoint changed shape)",
+    needs=("NET-002",),
+)
+def test_iam_token_shape(workstation):
+    if not workstation.has_api_key:
+        raise NotApplicable("IBMCLOUD_API_KEY is not set: no IAM token answer to check")
+    answer = workstation.iam_token()
+    if answer.document is None and answer.error_code:
+        problems = "; ".join(answer.schema_problems)
+        expect(not problems, f"the IAM error body does not match iam-error.schema.json: {problems}")
+        observe(f"IAM answered {answer.problem}, an error of the documented shape")
+        return
+    doc = _conforms(answer, "iam-token")
+    observe(f"the IAM token answer matches iam-token.schema.json (expires_in {doc['expires_in']})")
+
+
+@check(
+    "API-002",
+    "The IKS API lists regions, the targeted one among them",
+    severity="low",
+    remediation="ibmcloud target -r <region> (a region the IKS API lists)",
+    needs=("NET-003", "TOK-004"),
+)
+def test_regions(workstation):
+    _credentials(workstation)
+    doc = _conforms(workstation.iks("/v1/regions", "iks-regions"), "iks-regions")
+    names = {n for r in doc["regions"] for n in (r.get("name"), r.get("alias")) if n}
+    config = workstation.cli_config()
+    region = config.region if config else ""
+    shown = ", ".join(sorted(names)) or "none"
+    if region and region not in names:
+        warn(f"the CLI targets region {region}, which the IKS API does not list ({shown})")
+    observe(f"{len(doc['regions'])} regions; the CLI targets {region or 'no region'}")
+
+
+@check(
+    "API-003",
+    "The IKS API lists the cluster",
+    severity="high",
+    remediation=CLUSTERS + "; ibmcloud target -c <account> -g <resource group> of the cluster",
+    needs=("NET-003", "TOK-004"),
+)
+def test_cluster_listed(workstation, cluster):
+    _credentials(workstation)
+    listed = _conforms(workstation.iks("/v1/clusters", "iks-clusters"), "iks-clusters")
+    found = [c for c in listed if cluster in (c.get("name"), c.get("id"))]
+    names = ", ".join(sorted(str(c.get("name")) for c in listed)) or "none"
+    who = workstation.credential_source
+    expect(bool(found), f"cluster {cluster} is not among the clusters {who} can see: {names}")
+    observe(f"cluster {cluster} is listed (id {found[0].get('id')}, by {who})")
+
+
+@check(
+    "API-004",
+    "The cluster is in a healthy state",
+    severity="high",
+    remediation="ibmcloud ks cluster get --cluster {cluster} (see its state and status)",
+    needs=("API-003",),
+)
+def test_cluster_state(workstation, cluster):
+    doc = _cluster_document(workstation, cluster)
+    state, status = doc["state"], doc.get("status") or ""
+    seen = f"cluster {cluster} is {state}" + (f" ({status})" if status else "")
+    verdict = Status.FAIL if state in STATE_FAIL else Status.WARN if state in STATE_WARN else None
+    if verdict is None:
+        expect(state == "normal", f"{seen}: a state CHECKS.md does not know")
+        verdict = Status.PASS
+    conclude(verdict, seen)
+
+
+@check(
+    "API-005",
+    "The kubeconfig points at this cluster's master, at the version the API reports",
+    severity="high",
+    remediation="ibmcloud ks cluster config --cluster {cluster}",
+    needs=("API-004", "NET-001"),
+)
+def test_master_matches(workstation, cluster):
+    doc = _cluster_document(workstation, cluster)
+    version = _conforms(workstation.master_version(cluster), "k8s-version")
+    master = versions.parse_version_info(version)
+    expected = versions.parse_master_kube_version(doc["masterKubeVersion"])
+    server = workstation.cluster_entry(cluster).server.rstrip("/")
+    endpoints = [
+        doc.get(k, "")
+        for k in ("serverURL", "publicServiceEndpointURL", "privateServiceEndpointURL")
+    ]
+    endpoints = list(dict.fromkeys(e.rstrip("/") for e in endpoints if e))
+    expect(
+        server in endpoints,
+        f"the kubeconfig server {server} is none of the endpoints of cluster {cluster} "
+        f"({', '.join(endpoints) or 'none'}): it points at another, or a re-created, cluster",
+    )
+    seen = f"master {master.minor_str} at {server}; the API says {doc['masterKubeVersion']}"
+    expect(master.minor_str == expected.minor_str, f"{seen}: another cluster answers there")
+    observe(seen)
+
+
+@check(
+    "API-006",
+    "The cluster's version is supported",
+    severity="medium",
+    remediation="ibmcloud ks cluster master update --cluster {cluster} --version <supported>",
+    needs=("API-004",),
+)
+def test_version_supported(workstation, cluster):
+    doc = _cluster_document(workstation, cluster)
+    offered = _conforms(workstation.iks("/v1/versions", "iks-versions"), "iks-versions")
+    version = versions.parse_master_kube_version(doc["masterKubeVersion"])
+    platform = "openshift" if doc["masterKubeVersion"].endswith("_openshift") else "kubernetes"
+    rows = [
+        r for r in offered.get(platform) or [] if f"{r['major']}.{r['minor']}" == version.minor_str
+    ]
+    listed = ", ".join(f"{r['major']}.{r['minor']}" for r in offered.get(platform) or [])
+    expect(
+        bool(rows), f"{platform} {version.minor_str} is not among the supported versions ({listed})"
+    )
+    end = cloudapi.iks_date(rows[0].get("end_of_service") or "")
+    seen = f"{platform} {version.minor_str} is supported"
+    if end is None:
+        observe(f"{seen}, with no end of service announced")
+        return
+    left = end - workstation.now
+    seen = f"{seen} until {end:%Y-%m-%d}"
+    expect(
+        left > timedelta(0),
+        f"{platform} {version.minor_str} reached its end of service on {end:%Y-%m-%d}",
+    )
+    if left <= EOS_WARNING:
+        warn(f"{seen} ({left.days} days left)")
+    observe(seen)

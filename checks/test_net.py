@@ -1,0 +1,64 @@
+"""NET: this machine reaches the cluster master, IAM and the IKS API (NET-001..003).
+
+Each failure names the stage that broke: DNS, connect, TLS verification, HTTP status, timeout.
+Proxies from HTTPS_PROXY / NO_PROXY are honoured, as kubectl and the ibmcloud CLI honour them.
+"""
+
+from ikscheck.check import check, expect, observe
+from ikscheck.cloudapi import STAGES
+
+NETWORK = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to {host}"
+#: What fixes a broken stage, beyond the network path.
+BY_STAGE = {
+    "tls": "A proxy that inspects TLS needs its CA in REQUESTS_CA_BUNDLE",
+}
+
+
+def _answered(result, *, ok_below=500, fix=""):
+    """``fail`` naming the stage that broke, or an HTTP status of ``ok_below`` or more."""
+    shown = f"GET {result.url}"
+    if result.status is None:
+        stage = STAGES.get(result.stage, "failed")
+        expect(False, f"{shown}: {stage}: {result.error}", remediation=fix)
+    expect(result.status < ok_below, f"{shown}: HTTP status {result.status}", remediation=fix)
+    observe(f"{shown}: HTTP {result.status} over verified TLS in {result.duration:.2f} s")
+
+
+@check(
+    "NET-001",
+    "The cluster master answers GET /version",
+    severity="critical",
+    remediation="ibmcloud ks cluster config --cluster {cluster}; check the network path to it",
+    needs=("KCFG-006", "KCFG-007"),
+)
+def test_master_answers(workstation, cluster):
+    result = workstation.master_result(cluster)
+    fix = f"ibmcloud ks cluster config --cluster {cluster} (the CA may be out of date)"
+    if result.stage != "tls":
+        fix = NETWORK.format(host=workstation.cluster_entry(cluster).server)
+        fix += "; a private service endpoint answers only from IBM Cloud's private network"
+    _answered(result, ok_below=300, fix=fix)
+
+
+@check(
+    "NET-002",
+    "The IAM endpoint answers over verified TLS",
+    severity="high",
+    remediation=NETWORK.format(host="the IAM endpoint"),
+)
+def test_iam_answers(workstation):
+    result = workstation.iam_reachability()
+    fix = BY_STAGE.get(result.stage, "") or NETWORK.format(host=workstation.settings.iam_url)
+    _answered(result, fix=fix)
+
+
+@check(
+    "NET-003",
+    "The IKS API endpoint answers over verified TLS",
+    severity="high",
+    remediation=NETWORK.format(host="the IKS API endpoint"),
+)
+def test_iks_answers(workstation):
+    result = workstation.iks_result("/v1/regions", credential="")  # reachability, not access
+    fix = BY_STAGE.get(result.stage, "") or NETWORK.format(host=workstation.settings.containers_url)
+    _answered(result, fix=fix)
