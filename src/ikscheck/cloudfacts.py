@@ -120,6 +120,25 @@ class CloudFacts:
     def iks_cluster(self, cluster: str) -> Answer:
         return self.iks(f"/v1/clusters/{cluster}", "iks-cluster")
 
+    # -- gathering ahead --------------------------------------------------------------------
+
+    def api_requests(self, clusters: list[str]) -> list[HttpRequest]:
+        """Every IAM and IKS request the checks will make for ``clusters``, to gather at once.
+
+        Those authorised by the API key's token wait for its exchange (the source makes each
+        request once); the rest run concurrently from the start.
+        """
+        base, credential = self.settings.containers_url, self.api_credential
+        found = [HttpRequest("GET", self.settings.iam_url.rstrip("/") + IAM_DISCOVERY)]
+        found.append(cloudapi.iks_request(base, "/v1/regions", ""))
+        if self.has_api_key:
+            found.append(cloudapi.apikey_grant(self.settings.iam_url))
+        if credential:
+            paths = ["/v1/regions", "/v1/clusters", "/v1/versions"]
+            paths += [f"/v1/clusters/{c}" for c in clusters if c]
+            found += [cloudapi.iks_request(base, path, credential) for path in paths]
+        return found
+
     # -- the master --------------------------------------------------------------------------
 
     def master_result(self, cluster: str) -> HttpResult:

@@ -312,4 +312,4 @@ class Workstation(KubeconfigFacts, CloudFacts):
                     commands.append(Command(self.kubectl_path, KUBECTL_VERSION, context))
             except (EvidenceError, ParseError):
                 continue
-        self.evidence.prefetch(commands, requests)
+        self.evidence.prefetch(commands, requests + self.api_requests(self.clusters()))
