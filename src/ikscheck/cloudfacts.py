@@ -8,7 +8,7 @@ once per session (the evidence source caches it by key), however many checks and
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ikscheck import cloudapi
@@ -84,25 +84,37 @@ class CloudFacts:
         url = self.settings.iam_url.rstrip("/") + IAM_DISCOVERY
         return self.evidence.send(HttpRequest("GET", url))
 
-    def iam_clock(self) -> tuple[datetime, str] | None:
-        """IBM Cloud's time as IAM told it, and how it was learnt; None when IAM told none.
+    def iam_clock(self) -> tuple[float, str] | None:
+        """How far this machine's clock is ahead of IBM Cloud's, in seconds, and how IBM
+        Cloud's time was learnt; None when IAM told none.
 
-        The token answer's ``expiration - expires_in`` is the instant IAM issued it; without
-        one, the ``Date`` header of any IAM answer (to the second).
+        IBM Cloud's time is the token answer's ``expiration - expires_in`` (the instant IAM
+        issued it); without one, the ``Date`` header of an IAM answer (to the second). This
+        machine's is its clock when that answer arrived (in a replay: as recorded).
         """
         if self.has_api_key:
+            exchange = self.iam_exchange()
             doc = self.iam_token().document
             if isinstance(doc, dict):
                 expiration, lifetime = doc.get("expiration"), doc.get("expires_in")
                 if isinstance(expiration, int) and isinstance(lifetime, int):
-                    issued = datetime.fromtimestamp(expiration, self.now.tzinfo)
+                    issued = datetime.fromtimestamp(expiration - lifetime, UTC)
                     told = "IAM token: expiration - expires_in"
-                    return issued - timedelta(seconds=lifetime), told
-            date = cloudapi.server_date(self.iam_exchange())
-            if date is not None:
-                return date, "IAM Date header"
-        date = cloudapi.server_date(self.iam_reachability())
-        return (date, "IAM Date header") if date is not None else None
+                    return self._received(exchange) - issued.timestamp(), told
+            told_by = exchange
+        else:
+            told_by = self.iam_reachability()
+        date = cloudapi.server_date(told_by)
+        if date is None:
+            return None
+        return self._received(told_by) - date.timestamp(), "IAM Date header"
+
+    def _received(self, answer: HttpResult) -> float:
+        """When ``answer`` arrived by this machine's clock, as seconds since the epoch."""
+        try:
+            return datetime.fromisoformat(answer.received_at.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return self.evidence.now().timestamp()  # recorded before arrival times were kept
 
     # -- IKS ---------------------------------------------------------------------------------
 

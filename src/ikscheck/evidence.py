@@ -106,6 +106,9 @@ class HttpResult:
     duration: float = 0.0
     stage: str = ""
     error: str = ""
+    # This machine's clock when the answer arrived (ISO 8601, UTC): what CLK-001 compares the
+    # server's time with. "" in bundles recorded before it was kept.
+    received_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from ikscheck.evidence import (
     describe,
     env_key,
     file_key,
+    iso,
     which_key,
 )
 from ikscheck.kubeconfig import kubeconfig_paths, resolve_path
@@ -318,6 +319,7 @@ class LiveSource:
             answer,
             headers=self._redactor.redact_headers(answer.headers),
             body=self._redactor.redact_text(answer.body, "json"),
+            received_at=iso(self.now()),
         )
 
     def _keep_tokens(self, key: str, body: str) -> None:
