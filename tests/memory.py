@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -21,7 +23,7 @@ import standin_ibmcloud
 import testenv
 from ikscheck.bundle import read_manifest
 from ikscheck.catalogue import checks
-from ikscheck.evidence import Command, Settings, file_key, which_key
+from ikscheck.evidence import Command, Settings, env_key, file_key, kind_of, which_key
 from ikscheck.options import Options
 from ikscheck.policy import Policy
 from ikscheck.replay import ReplaySource
@@ -112,6 +114,49 @@ class Setup:
         doc["clientVersion"].update(minor=str(minor), gitVersion=f"v1.{minor}.2{suffix}")
         return json.dumps(doc)
 
+    def http(self, path: str, credential: str | None = None) -> dict[str, Any]:
+        """The recorded HTTP answer whose URL path is ``path``, changed in place by tests.
+
+        ``credential`` picks among requests sharing the path by their credential suffix
+        (``""``: unauthenticated, ``"apikey"``, ``"bearer:apikey"``); None takes the only one.
+        """
+        found = [
+            key
+            for key in self.records
+            if kind_of(key) == "http"
+            and urlsplit(key.split()[1]).path == path
+            and (credential is None or _credential(key) == credential)
+        ]
+        if len(found) != 1:
+            asked = "" if credential is None else f" with credential {credential!r}"
+            if not found:
+                raise LookupError(f"no recorded HTTP answer for {path}{asked}")
+            listed = "".join(f"\n  {key}" for key in found)
+            raise LookupError(
+                f"{len(found)} recorded HTTP answers for {path}{asked}: pass "
+                f"credential= to pick one{listed}"
+            )
+        return self.records[found[0]]  # type: ignore[no-any-return]
+
+    def http_json(
+        self, path: str, change: Callable[[Any], object], credential: str | None = None
+    ) -> Setup:
+        """Change the JSON body of :meth:`http` (``change`` edits it; what it returns, if not
+        None, replaces it: mind ``lambda doc: doc.pop(key)``)."""
+        answer = self.http(path, credential)
+        doc = json.loads(answer["body"])
+        changed = change(doc)
+        answer["body"] = json.dumps(doc if changed is None else changed)
+        return self
+
+    def env(self, name: str, value: str | None) -> Setup:
+        """Set the recorded environment variable ``name`` (None: unset).
+
+        ``IBMCLOUD_API_KEY`` is recorded redacted (``<redacted:sha256:...>``) when set.
+        """
+        self.records[env_key(name)] = value
+        return self
+
     # -- judging -------------------------------------------------------------------------------
 
     def judge(self, check_id: str, policy: Policy | None = None, **params: str) -> Result:
@@ -119,6 +164,12 @@ class Setup:
         source = ReplaySource(copy.deepcopy(self.records), self.settings, self.recorded_at)
         session = Session(Options(), Path.cwd(), Path.cwd(), source, policy or Policy())
         return session.evaluate(CHECKS[check_id], params)
+
+
+def _credential(key: str) -> str:
+    """The credential an HTTP evidence key names ("" for none); a CA suffix is not one."""
+    named = re.findall(r" \(([^()]*)\)", key)
+    return next((n for n in named if not n.startswith("CA sha256:")), "")
 
 
 # -- the stand-in ibmcloud's output, in memory --------------------------------------------------
