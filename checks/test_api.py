@@ -10,6 +10,7 @@ from datetime import timedelta
 from ikscheck import cloudapi, versions
 from ikscheck.check import NotApplicable, check, conclude, expect, observe, warn
 from ikscheck.cloudfacts import NO_CREDENTIALS
+from ikscheck.errors import EvidenceError
 from ikscheck.results import Status
 
 LOGIN = "ibmcloud login (or set IBMCLOUD_API_KEY)"
@@ -26,13 +27,20 @@ STATE_FAIL = {
     "unsupported",
 }
 EOS_WARNING = timedelta(days=30)
+REFUSED = "ibmcloud login (the CLI session was refused), or export a valid IBMCLOUD_API_KEY"
+NETWORK = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to the IBM Cloud API"
 
 
 def _conforms(answer, schema):
     """``fail`` unless ``answer`` came back and matches ``schema``; its document otherwise."""
-    expect(answer.ok, f"GET {answer.url}: {answer.problem}")
+    shown = f"{answer.method} {answer.url}"
+    # No answer, or a page where JSON belongs: the way there is broken, not the account.
+    fix = NETWORK if not answer.ok and not answer.error_code else ""
+    if answer.status in (401, 403):
+        fix = REFUSED
+    expect(answer.ok, f"{shown}: {answer.problem}", remediation=fix)
     problems = "; ".join(answer.schema_problems)
-    expect(not problems, f"GET {answer.url} does not match {schema}.schema.json: {problems}")
+    expect(not problems, f"{shown} does not match {schema}.schema.json: {problems}")
     return answer.document
 
 
@@ -57,6 +65,10 @@ def test_iam_token_shape(workstation):
     if not workstation.has_api_key:
         raise NotApplicable("IBMCLOUD_API_KEY is not set: no IAM token answer to check")
     answer = workstation.iam_token()
+    if answer.status is None:
+        raise EvidenceError(
+            f"no IAM answer to check: {answer.method} {answer.url}: {answer.problem}"
+        )
     if answer.document is None and answer.error_code:
         problems = "; ".join(answer.schema_problems)
         expect(not problems, f"the IAM error body does not match iam-error.schema.json: {problems}")
@@ -163,7 +175,7 @@ def test_version_supported(workstation, cluster):
     rows = [
         r for r in offered.get(platform) or [] if f"{r['major']}.{r['minor']}" == version.minor_str
     ]
-    listed = ", ".join(f"{r['major']}.{r['minor']}" for r in offered.get(platform) or [])
+    listed = ", ".join(f"{r['major']}.{r['minor']}" for r in offered.get(platform) or []) or "none"
     expect(
         bool(rows), f"{platform} {version.minor_str} is not among the supported versions ({listed})"
     )

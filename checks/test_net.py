@@ -5,7 +5,7 @@ Proxies from HTTPS_PROXY / NO_PROXY are honoured, as kubectl and the ibmcloud CL
 """
 
 from ikscheck.check import check, expect, observe
-from ikscheck.cloudapi import STAGES
+from ikscheck.cloudapi import failure
 
 NETWORK = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to {host}"
 #: What fixes a broken stage, beyond the network path.
@@ -18,8 +18,7 @@ def _answered(result, *, ok_below=500, fix=""):
     """``fail`` naming the stage that broke, or an HTTP status of ``ok_below`` or more."""
     shown = f"GET {result.url}"
     if result.status is None:
-        stage = STAGES.get(result.stage, "failed")
-        expect(False, f"{shown}: {stage}: {result.error}", remediation=fix)
+        expect(False, f"{shown}: {failure(result)}", remediation=fix)
     expect(result.status < ok_below, f"{shown}: HTTP status {result.status}", remediation=fix)
     observe(f"{shown}: HTTP {result.status} over verified TLS in {result.duration:.2f} s")
 

@@ -120,8 +120,10 @@ def test_api_key_exchange(workstation):
     if not workstation.has_api_key:
         raise NotApplicable("IBMCLOUD_API_KEY is not set (the CLI session is used: TOK-003)")
     answer = workstation.iam_token()
-    refused = f"IAM refused IBMCLOUD_API_KEY: {answer.problem}"
-    expect(answer.ok, refused if answer.error_code else f"POST {answer.url}: {answer.problem}")
+    if answer.error_code:
+        expect(answer.ok, f"IAM refused IBMCLOUD_API_KEY: {answer.problem}")
+    network = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to IAM"
+    expect(answer.ok, f"POST {answer.url}: {answer.problem}", remediation=network)
     lifetime = answer.document.get("expires_in")
     observe(f"IBMCLOUD_API_KEY exchanges for an IAM token (valid for {lifetime} s)")
 

@@ -363,14 +363,16 @@ def test_https_proxy_is_used_and_no_proxy_bypasses_it(
     assert transport.get(https_server.url_for("/v"), pem).status == 200
 
 
-def test_a_refused_proxy_is_retried_within_the_budget(
+def test_a_refused_proxy_is_not_retried(
     https_server: HTTPServer, pem: bytes, dead_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Nothing listens there now, nor in 0.4 s: a retry would only make a broken setup slower.
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{dead_port}")
-    answer = HttpTransport(timeout=2, retries=1).get(https_server.url_for("/v"), pem)
-    assert (answer.stage, answer.error.endswith("(after 2 attempts)")) == ("connect", True)
+    answer = HttpTransport(timeout=2, retries=3).get(https_server.url_for("/v"), pem)
+    assert answer.stage == "connect"
+    assert "attempts" not in answer.error
 
 
 def test_threads_share_one_transport(threaded_server: HTTPServer, pem: bytes) -> None:

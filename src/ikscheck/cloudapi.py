@@ -12,6 +12,7 @@ The module is pure: no I/O, no pytest.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -27,6 +28,7 @@ __all__ = [
     "Answer",
     "api_error",
     "apikey_grant",
+    "failure",
     "iks_date",
     "iks_request",
     "read_answer",
@@ -39,7 +41,7 @@ TOKEN_FIELDS = ("access_token", "refresh_token", "id_token", "delegated_refresh_
 #: How a broken request is told, by the stage it broke at.
 STAGES = {
     "dns": "DNS lookup failed",
-    "connect": "could not connect",
+    "connect": "connection failed",
     "tls": "TLS verification failed",
     "timeout": "timed out",
     "http": "the HTTP exchange broke",
@@ -77,6 +79,7 @@ class Answer:
     url: str
     status: int | None
     document: Any = None
+    method: str = "GET"
     problem: str = ""
     schema_problems: list[str] = field(default_factory=list)
     error_code: str = ""  # the API's own code: BXNIM0415E, G0004
@@ -86,34 +89,69 @@ class Answer:
         return not self.problem
 
 
-def read_answer(result: HttpResult, schema: str, error_schema: str = "") -> Answer:
+def read_answer(
+    result: HttpResult, schema: str, error_schema: str = "", method: str = "GET"
+) -> Answer:
     """Read ``result`` as an answer of shape ``schema`` (errors of shape ``error_schema``).
 
     >>> ok = HttpResult("https://h/version", 200, body='{"major": "1", "minor": "31"}')
     >>> read_answer(ok, "k8s-version").schema_problems
     ["$: 'gitVersion' is a required property"]
-    >>> read_answer(HttpResult("https://h/x", 502, body="<html>Bad Gateway</html>"), "x").problem
-    'HTTP 502, and the body is not JSON (a page from a proxy?): <html>Bad Gateway</html>'
+    >>> read_answer(HttpResult("https://h/x", 502, body="<title>Bad Gateway</title>"), "x").problem
+    "HTTP 502, and the body is not JSON (an HTML page: 'Bad Gateway', from a proxy?)"
     >>> read_answer(HttpResult("https://h/x", stage="dns", error="no such host"), "x").problem
     'DNS lookup failed: no such host'
     """
     url, status = result.url, result.status
     if result.error and status is None:
-        return Answer(url, None, problem=f"{STAGES.get(result.stage, 'failed')}: {result.error}")
+        return Answer(url, None, method=method, problem=failure(result))
+    if result.error:  # an answer, but not all of it (a body cut at the cap)
+        return Answer(url, status, method=method, problem=f"HTTP {status}, but {result.error}")
     try:
         doc = json.loads(result.body)
     except ValueError:
-        first = next((line for line in printable(result.body).splitlines() if line.strip()), "")
-        shown = first.strip()[:120] or "(empty)"
-        said = f"HTTP {status}, and the body is not JSON (a page from a proxy?): {shown}"
-        return Answer(url, status, problem=said)
+        said = f"HTTP {status}, and the body is not JSON ({_what_body(result.body)})"
+        return Answer(url, status, method=method, problem=said)
     if status is not None and 200 <= status < 300:
-        return Answer(url, status, doc, schema_problems=jsonschemas.problems(doc, schema))
+        problems = jsonschemas.problems(doc, schema)
+        return Answer(url, status, doc, method, schema_problems=problems)
     code, said = api_error(doc)
     checked = jsonschemas.problems(doc, error_schema) if error_schema else []
-    return Answer(
-        url, status, problem=f"HTTP {status}: {said}", schema_problems=checked, error_code=code
-    )
+    said = f"HTTP {status}: {said}"
+    return Answer(url, status, None, method, said, checked, code)
+
+
+def failure(result: HttpResult) -> str:
+    """Why ``result`` holds no answer, naming the stage that broke once.
+
+    >>> failure(HttpResult("u", stage="tls", error="certificate verify failed"))
+    'TLS verification failed: certificate verify failed'
+    >>> failure(HttpResult("u", stage="timeout", error="timed out: no answer within 2 s"))
+    'timed out: no answer within 2 s'
+    """
+    words = STAGES.get(result.stage, "failed")
+    if result.error.lower().startswith(words.lower()):
+        return result.error  # the transport said it already
+    return f"{words}: {result.error}"
+
+
+_TITLE = re.compile(r"<title[^>]*>([^<]{1,120})</title>", re.IGNORECASE)
+
+
+def _what_body(body: str) -> str:
+    """What a body that is not JSON looks like, in a few words: a page's title, else its first
+    line.
+
+    >>> _what_body("<html><head><title>502 Bad Gateway</title></head>")
+    "an HTML page: '502 Bad Gateway', from a proxy?"
+    >>> _what_body("upstream connect error")
+    "it starts: 'upstream connect error'"
+    """
+    title = _TITLE.search(body)
+    if title is not None:
+        return f"an HTML page: {printable(title.group(1)).strip()!r}, from a proxy?"
+    first = next((line for line in printable(body).splitlines() if line.strip()), "")
+    return f"it starts: {first.strip()[:120]!r}" if first.strip() else "it is empty"
 
 
 def api_error(doc: object) -> tuple[str, str]:
@@ -144,13 +182,15 @@ def iks_date(text: str) -> datetime | None:
 
     >>> iks_date("2026-04-30T12:00:00+0000")
     datetime.datetime(2026, 4, 30, 12, 0, tzinfo=datetime.timezone.utc)
-    >>> iks_date("") is None
-    True
+    >>> iks_date("2026-04-30T12:00:00.000+0000").day, iks_date("") is None
+    (30, True)
     """
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
-    except ValueError:
-        return None
+    for shape in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
+        try:
+            return datetime.strptime(text, shape).astimezone(UTC)
+        except ValueError:
+            continue
+    return None
 
 
 def server_date(result: HttpResult) -> datetime | None:

@@ -211,9 +211,10 @@ class _BudgetRetry(Retry):
         late = call is not None and time.monotonic() + wait + LEAST_ATTEMPT > call.deadline
         # An unknown name, a port nothing listens on: still so in 0.4 s. A broken setup is
         # the common case here, and each retry would cost it time (issue: failure-path speed).
-        final = isinstance(error, urllib3.exceptions.NameResolutionError) or (
-            isinstance(error, urllib3.exceptions.NewConnectionError)
-            and "refused" in str(error).lower()
+        cause = getattr(error, "original_error", error)  # a ProxyError wraps the refusal
+        final = isinstance(cause, urllib3.exceptions.NameResolutionError) or (
+            isinstance(cause, urllib3.exceptions.NewConnectionError | ConnectionRefusedError)
+            and "refused" in str(cause).lower()
         )
         if late or final:
             reason = error or ResponseError(f"the budget leaves no time to wait {wait:g} s")
@@ -279,6 +280,8 @@ def _reason(text: str) -> str:
     """The innermost reason of a urllib3 error chain, without the long wrapper text."""
     if found := re.search(r"(connect|read) timeout=([0-9.]+)", text):
         return f"no answer within {round(float(found[2]), 2):g} s ({found[1]} timeout)"
+    if found := re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)", text):
+        return f"the body ended after {found[1]} bytes, {found[2]} short of its Content-Length"
     if found := re.search(r"Failed to resolve '([^']*)' \(\[Errno [-0-9]+\] ([^)]*)\)", text):
         return f"{found[1]}: {found[2]}"
     for marker in _MARKERS:
