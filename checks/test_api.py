@@ -110,7 +110,11 @@ def test_cluster_listed(workstation, cluster):
     found = [c for c in listed if cluster in (c.get("name"), c.get("id"))]
     names = ", ".join(sorted(str(c.get("name")) for c in listed)) or "none"
     who = workstation.credential_source
-    expect(bool(found), f"cluster {cluster} is not among the clusters {who} can see: {names}")
+    seen = f"cluster {cluster} is not among the clusters {who} can see: {names}"
+    if not found:
+        asked = workstation.iks_cluster(cluster)  # IKS's own words for it (G0004), if any
+        seen += f"; GET {asked.url}: {asked.problem}" if asked.error_code else ""
+    expect(bool(found), seen)
     observe(f"cluster {cluster} is listed (id {found[0].get('id')}, by {who})")
 
 

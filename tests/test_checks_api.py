@@ -284,6 +284,17 @@ def test_api_003_fails_when_not_listed(names: tuple[str, ...], shown: str) -> No
     )
 
 
+def test_api_003_adds_what_iks_says_of_a_cluster_it_does_not_list() -> None:
+    setup = Setup().http_json("/v1/clusters", renamed())
+    setup.http(f"/v1/clusters/{CLUSTER}").update(status=404, body=G0004)
+    found = setup.judge("API-003", cluster=CLUSTER)
+    assert found.status == "fail"
+    assert found.message == (
+        f"cluster {CLUSTER} is not among the clusters IBMCLOUD_API_KEY can see: none; "
+        f"GET {IKS}/v1/clusters/{CLUSTER}: HTTP 404: {G0004_SAID}"
+    )
+
+
 def test_api_003_fails_with_the_iks_error() -> None:
     setup = Setup()
     setup.http("/v1/clusters").update(status=404, body=G0004)
