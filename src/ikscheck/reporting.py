@@ -43,6 +43,7 @@ def build(session: Session) -> dict[str, Any]:
         "tool": {"name": "ikscheck", "version": __version__},
         "mode": workstation.evidence.mode,
         "evaluated_at": iso(session.evaluated_at),
+        "recorded_at": iso(session.replay.recorded_at) if session.replay is not None else None,
         "verdict": "healthy" if session.healthy else "unhealthy",
         "exit_code": 0 if session.healthy else 1,
         "fail_on": session.options.fail_on,
