@@ -77,7 +77,7 @@ class CloudFacts:
 
     def iam_token(self) -> Answer:
         """The API key grant's answer, read against iam-token (errors against iam-error)."""
-        return cloudapi.read_answer(self.iam_exchange(), "iam-token", "iam-error")
+        return cloudapi.read_answer(self.iam_exchange(), "iam-token", "iam-error", "POST")
 
     def iam_reachability(self) -> HttpResult:
         """A GET of IAM's discovery document: does the endpoint answer over verified TLS?"""
@@ -92,6 +92,7 @@ class CloudFacts:
         issued it); without one, the ``Date`` header of an IAM answer (to the second). This
         machine's is its clock when that answer arrived (in a replay: as recorded).
         """
+        answers = []
         if self.has_api_key:
             exchange = self.iam_exchange()
             doc = self.iam_token().document
@@ -101,13 +102,13 @@ class CloudFacts:
                     issued = datetime.fromtimestamp(expiration - lifetime, UTC)
                     told = "IAM token: expiration - expires_in"
                     return self._received(exchange) - issued.timestamp(), told
-            told_by = exchange
-        else:
-            told_by = self.iam_reachability()
-        date = cloudapi.server_date(told_by)
-        if date is None:
-            return None
-        return self._received(told_by) - date.timestamp(), "IAM Date header"
+            answers.append(exchange)
+        answers.append(self.iam_reachability())
+        for answer in answers:
+            date = cloudapi.server_date(answer)
+            if date is not None:
+                return self._received(answer) - date.timestamp(), "IAM Date header"
+        return None
 
     def _received(self, answer: HttpResult) -> float:
         """When ``answer`` arrived by this machine's clock, as seconds since the epoch."""
