@@ -36,9 +36,12 @@ def test_report_schema_rejects_what_it_must(run_suite) -> None:
         jsonschema.validate(report, REPORT_SCHEMA)
 
 
-def test_html_report_is_self_contained_with_every_result(run_suite, pytester) -> None:
-    run = run_suite("--replay", str(RECORDINGS / "kubectl-skew"))
-    page = (pytester.path / "reports" / "health.html").read_text()
+PYTEST_HTML = ("--html", "reports/pytest-html.html", "--self-contained-html")
+
+
+def test_pytest_html_page_is_self_contained_with_every_result(run_suite, pytester) -> None:
+    run = run_suite("--replay", str(RECORDINGS / "kubectl-skew"), *PYTEST_HTML)
+    page = (pytester.path / "reports" / "pytest-html.html").read_text()
     # Nothing loaded from the network: no external scripts, styles or images.
     assert not re.search(
         r"""src=["']https?://|<link[^>]*href=["']https?://|url\(["']?https?:""", page
@@ -55,6 +58,26 @@ def test_html_report_is_self_contained_with_every_result(run_suite, pytester) ->
     assert "1 fail" in page and f"{passed} pass" in page
     assert "Install kubectl 1." in page  # the remediation of the failing skew
     assert "Evaluated at" in page and "IBM Cloud CLI" in page
+
+
+def test_pytest_html_counts_and_filters_the_five_statuses(run_suite, pytester) -> None:
+    run = run_suite("--replay", str(RECORDINGS / "stale-login"), *PYTEST_HTML)
+    page = (pytester.path / "reports" / "pytest-html.html").read_text()
+    summary = run.report["summary"]
+    assert summary["warn"] == 1 and summary["fail"] == 1
+    # Its filter row is ikscheck's statuses with ikscheck's counts: a warn is not "Passed".
+    for status, count in summary.items():
+        assert re.search(rf">\s*{count} {status},?\s*<", page), status
+    for foreign in ("Expected failures", "Unexpected passes", "Reruns", "Retried"):
+        assert foreign not in page
+    # No empty detail box under a row: the row's columns say it all.
+    assert "No log output captured" not in page
+
+
+def test_no_pytest_html_page_unless_asked(run_suite, pytester) -> None:
+    run_suite("--replay", str(RECORDINGS / "healthy"))
+    assert not (pytester.path / "reports" / "pytest-html.html").exists()
+    assert "pytest-html" not in (pytester.path / "reports" / "health.html").read_text()
 
 
 def test_junit_carries_the_check_id_of_every_case(run_suite, pytester) -> None:
@@ -128,9 +151,11 @@ def test_json_environment_says_null_for_what_is_missing(run_suite) -> None:
     assert [p["version"] for p in env["plugins"]] == [None, None]
 
 
-def test_html_environment_table_is_rendered_from_the_json_environment(run_suite, pytester) -> None:
-    run = run_suite("--replay", str(RECORDINGS / "plugin-missing"))
-    page = (pytester.path / "reports" / "health.html").read_text()
+def test_pytest_html_environment_is_rendered_from_the_json_environment(
+    run_suite, pytester
+) -> None:
+    run = run_suite("--replay", str(RECORDINGS / "plugin-missing"), *PYTEST_HTML)
+    page = (pytester.path / "reports" / "pytest-html.html").read_text()
     server = run.report["environment"]["clusters"][0]["server_version"]
     assert f"server {server}" in page
     assert "not installed" in page  # the missing kubernetes-service plug-in

@@ -9,18 +9,28 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from ikscheck.results import Status
+from ikscheck.results import Result, Status
 
 if TYPE_CHECKING:
     from ikscheck.session import Session
 
-# Inline, so that the report stays one self-contained file.
+# Inline, so that the report stays one self-contained file. pytest-html's own run count
+# ("N tests took ...") counts pytest outcomes, not checks: the Checks line above says it.
 STYLE = (
     ".ik-id,.ik-severity,.ik-status{white-space:nowrap}"
     ".ik-pass{color:#1a7f37}.ik-warn{color:#9a6700;font-weight:bold}"
     ".ik-fail,.ik-error{color:#cf222e;font-weight:bold}.ik-skip{color:#6e7781}"
-    ".ik-remediation{font-family:monospace}"
+    ".ik-remediation{font-family:monospace}.run-count{display:none}"
 )
+#: pytest-html's result categories (its filters, counts and colours) for each status, in the
+#: order the filters show them. It has no "warn": its "xpassed" category, relabelled, is warn.
+CATEGORIES = {
+    Status.PASS: ("passed", "Passed"),
+    Status.WARN: ("xpassed", "XPassed"),
+    Status.FAIL: ("failed", "Failed"),
+    Status.ERROR: ("error", "Error"),
+    Status.SKIP: ("skipped", "Skipped"),
+}
 COLUMNS = ("id", "severity", "status", "message", "remediation")
 
 
@@ -73,10 +83,9 @@ class PytestHtmlHooks:
             cells.insert(offset, f"<th>{name}</th>")
 
     def pytest_html_results_table_html(self, report: Any, data: list[str]) -> None:
-        result = getattr(report, "ikscheck", None)
-        if result is not None and result.status is Status.SKIP:
-            # pytest-html would print the skip's (path, line, reason) tuple: say it plainly.
-            data[:] = [f'<div class="log">{html.escape(result.message)}</div>']
+        if getattr(report, "ikscheck", None) is not None:
+            # The row's Message and Remediation columns say it all: no detail box under it.
+            data[:] = []
 
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         result = getattr(report, "ikscheck", None)
@@ -89,3 +98,33 @@ class PytestHtmlHooks:
         for offset, (kind, value) in enumerate(zip(COLUMNS, values, strict=True), start=1):
             css = f"ik-{kind} ik-{status}" if kind == "status" else f"ik-{kind}"
             cells.insert(offset, f'<td class="{css}">{html.escape(value)}</td>')
+
+
+def align_with_checks(report_data: Any, results: list[Result]) -> None:
+    """Make pytest-html's page count and filter what ikscheck counts: its categories become
+    the five statuses (a warn is not "Passed", an error not "Failed"), with their counts.
+
+    ``report_data`` is pytest-html's ``ReportData`` (4.x), changed before it renders. A
+    pytest-html of another shape is left as it is: its page stays usable, only less aligned.
+    """
+    outcomes = getattr(report_data, "_outcomes", None)
+    tests = getattr(report_data, "data", {}).get("tests")
+    if not isinstance(outcomes, dict) or not isinstance(tests, dict):
+        return
+    by_nodeid = {r.nodeid: r for r in results}
+    counts = dict.fromkeys(CATEGORIES, 0)
+    for nodeid, entries in tests.items():
+        result = by_nodeid.get(nodeid)
+        if result is None:
+            continue
+        counts[result.status] += 1
+        category = CATEGORIES[result.status][1]
+        for entry in entries:
+            entry["result"] = category
+            row = entry.get("resultsTableRow")
+            if row:
+                row[0] = f'<td class="col-result">{result.status.value}</td>'
+    outcomes.clear()
+    for status, (key, _) in CATEGORIES.items():
+        outcomes[key] = {"label": status.value, "value": counts[status]}
+    report_data.data["renderCollapsed"] = [key for key, _ in CATEGORIES.values()]

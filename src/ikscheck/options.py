@@ -6,6 +6,7 @@ The names are a contract (DESIGN.md): CI jobs and support scripts are written ag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 FAIL_ON = ("fail", "warn")
@@ -24,6 +25,7 @@ class Options:
     record: str | None = None
     now: str | None = None
     report_json: str | None = "reports/health.json"
+    report_html: str | None = None  # default: health.html beside the JSON report
     fail_on: str = "fail"
     max_skew: int | None = None
     ibmcloud: str | None = None
@@ -35,6 +37,19 @@ class Options:
         values = {spec.dest: get(spec.dest) for spec in OPTIONS}
         values["clusters"] = tuple(values.pop("cluster") or ())
         return cls(**values)
+
+    @property
+    def html_path(self) -> str | None:
+        """Where ikscheck's HTML report goes: ``--report-html``, else beside the JSON report.
+
+        >>> Options(report_json="out/gate.json").html_path
+        'out/health.html'
+        """
+        if self.report_html:
+            return self.report_html
+        if self.report_json:
+            return str(PurePath(self.report_json).with_name("health.html"))
+        return None
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,9 @@ OPTIONS: tuple[Option, ...] = (
            "(default: now; replay: the recording's time)", "ISO8601"),
     Option("--report-json", "JSON report (default: %(default)s)", "PATH",
            default="reports/health.json"),
+    Option("--report-html", "ikscheck's HTML health report, rendered from the JSON model "
+           "(default: health.html beside --report-json; pytest-html's --html stays yours)",
+           "PATH"),
     Option("--fail-on", "lowest status that makes the run exit non-zero; error counts as fail "
            "(default: %(default)s)", default="fail", choices=FAIL_ON),
     Option("--max-skew", "kubectl/server minor version skew allowed (default: policy, 1)", "N",

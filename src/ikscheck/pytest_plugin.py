@@ -64,10 +64,8 @@ def activate(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("html"):
         from ikscheck.htmlreport import PytestHtmlHooks
 
+        # pytest-html's page only for those who ask for it (--html); ikscheck writes its own.
         config.pluginmanager.register(PytestHtmlHooks(session), "ikscheck-html")
-        if not config.getoption("htmlpath", None) and options.report_json:
-            config.option.htmlpath = str(Path(options.report_json).with_name("health.html"))
-            config.option.self_contained_html = True
 
 
 def _session(request: pytest.FixtureRequest) -> Session:
@@ -193,6 +191,12 @@ class SuiteHooks:
 
             metadata.clear()
             metadata.update(environment_table(self.session.document))
+        for plugin in self.config.pluginmanager.get_plugins():
+            # pytest-html's report (registered without a name) renders after this hook.
+            if type(plugin).__module__.startswith("pytest_html.") and hasattr(plugin, "_report"):
+                from ikscheck.htmlreport import align_with_checks
+
+                align_with_checks(plugin._report, self.session.results)
         if exitstatus == pytest.ExitCode.OK and not self.session.healthy:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

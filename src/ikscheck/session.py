@@ -196,6 +196,10 @@ class Session:
         self.document = reporting.build(self)
         if self.options.report_json and not collect_only:
             reporting.write_json(self.document, self.options.report_json)
+        if self.options.html_path and not collect_only:
+            from ikscheck.healthreport import write_html
+
+            write_html(self.document, self.options.html_path)
         if self.recorder is not None and self.options.record:
             from ikscheck.bundle import write_bundle
 
@@ -232,6 +236,8 @@ class Session:
         lines = []
         if self.options.report_json:
             lines.append(f"JSON report: {self.options.report_json}")
+        if self.options.html_path:
+            lines.append(f"HTML report: {self.options.html_path}")
         if self.bundle_size is not None:
             lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
         return lines
