@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 import trustme
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -93,6 +94,9 @@ class Scenario:
     cluster_listed: bool = True  # False: the IKS API knows no such cluster (G0004)
     master_moved: bool = False  # True: the API names another master than the kubeconfig's
     clock_offset: float = 0.0  # seconds IBM Cloud's clock is ahead of this machine's
+    # -- the run --
+    fleet: int = 0  # more clusters (fleet-000...), in the kubeconfig and the API, all checked
+    cluster_option: bool = True  # False: no --cluster (the current context's cluster is checked)
 
     def but(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
@@ -221,7 +225,21 @@ def _kubeconfig(server_url: str, ca_path: str, scenario: Scenario) -> str:
         "idp-issuer-url: https://iam.cloud.ibm.com/identity",
         "idp-issuer-url: https://127.0.0.1:9/identity",
     )
-    return sample.replace("https://c7.us-south.containers.cloud.ibm.com:27078", server_url)
+    sample = sample.replace("https://c7.us-south.containers.cloud.ibm.com:27078", server_url)
+    if not scenario.fleet:
+        return sample
+    doc = yaml.safe_load(sample)
+    cluster, context = doc["clusters"][0], doc["contexts"][0]
+    for name, cluster_id in fleet(scenario):
+        entry = f"{name}/{cluster_id}"
+        doc["clusters"].append({**cluster, "name": entry})
+        doc["contexts"].append({"name": entry, "context": {**context["context"], "cluster": entry}})
+    return str(yaml.safe_dump(doc, sort_keys=False))
+
+
+def fleet(scenario: Scenario) -> list[tuple[str, str]]:
+    """The names and ids of the scenario's extra clusters."""
+    return [(f"fleet-{n:03d}", f"fleet{n:03d}d0f6mvs4ab1cg"[:20]) for n in range(scenario.fleet)]
 
 
 def _cli_config(scenario: Scenario) -> str:
@@ -356,7 +374,9 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     if scenario.api_key is not None:
         environ["IBMCLOUD_API_KEY"] = scenario.api_key
     try:
-        yield Sandbox(root, home, bin_dir, client, cloud, environ, ["--cluster", CLUSTER])
+        names = [CLUSTER, *(name for name, _ in fleet(scenario))]
+        args = [a for n in names for a in ("--cluster", n)] if scenario.cluster_option else []
+        yield Sandbox(root, home, bin_dir, client, cloud, environ, args)
     finally:
         cloud.clear()
         if cloud.is_running():
@@ -373,6 +393,8 @@ def _cloud(ca: trustme.CA, scenario: Scenario, major: int, minor: int) -> FakeCl
     doc.update(masterKubeVersion=f"{major}.{minor}.4_1530", state=scenario.cluster_state)
     if scenario.master_moved:
         doc.update(serverURL=OTHER_MASTER, publicServiceEndpointURL=OTHER_MASTER)
+    for name, cluster_id in fleet(scenario):
+        cloud.clusters.append({**doc, "name": name, "id": cluster_id})
     if not scenario.cluster_listed:
         cloud.clusters.clear()
     cloud.master_version = f"{major}.{minor}.4"

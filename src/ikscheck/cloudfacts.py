@@ -127,8 +127,19 @@ class CloudFacts:
         return self.evidence.send(request)
 
     def iks(self, path: str, schema: str) -> Answer:
-        """The IKS API's answer at ``path``, read against ``schema`` (errors against iks-error)."""
-        return cloudapi.read_answer(self.iks_result(path), schema, "iks-error")
+        """The IKS API's answer at ``path``, read against ``schema`` (errors against iks-error).
+
+        Read once: every cluster's checks share the cluster list, and validating it per
+        cluster would make a fleet's run quadratic.
+        """
+        key = (path, schema)
+        if key not in self._answers:
+            self._answers[key] = cloudapi.read_answer(self.iks_result(path), schema, "iks-error")
+        return self._answers[key]
+
+    @functools.cached_property
+    def _answers(self) -> dict[tuple[str, str], Answer]:
+        return {}
 
     def iks_cluster(self, cluster: str) -> Answer:
         return self.iks(f"/v1/clusters/{cluster}", "iks-cluster")
