@@ -151,9 +151,7 @@ def test_json_environment_says_null_for_what_is_missing(run_suite) -> None:
     assert [p["version"] for p in env["plugins"]] == [None, None]
 
 
-def test_pytest_html_environment_is_rendered_from_the_json_environment(
-    run_suite, pytester
-) -> None:
+def test_pytest_html_environment_is_rendered_from_the_json_environment(run_suite, pytester) -> None:
     run = run_suite("--replay", str(RECORDINGS / "plugin-missing"), *PYTEST_HTML)
     page = (pytester.path / "reports" / "pytest-html.html").read_text()
     server = run.report["environment"]["clusters"][0]["server_version"]
