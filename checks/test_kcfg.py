@@ -4,6 +4,7 @@ kubectl is the reference: the files it lists, the way it merges them (first file
 what it refuses.
 """
 
+import shlex
 from urllib.parse import urlsplit
 
 from ikscheck import certs, kubeconfig
@@ -16,7 +17,7 @@ CONFIG = "ibmcloud ks cluster config --cluster {cluster}"
 def _config_for(workstation):
     """The remediation that downloads a kubeconfig, with the clusters' names filled in."""
     names = [c for c in workstation.clusters() if c] or ["<cluster>"]
-    return "; ".join(CONFIG.format(cluster=name) for name in names)
+    return "; ".join(CONFIG.format(cluster=shlex.quote(name)) for name in names)
 
 
 @check(
@@ -103,7 +104,7 @@ def test_cluster_context(workstation, cluster):
         warn(
             f"context {found.name} exists, but the current context is "
             f"{config.current_context or '(none)'}: kubectl talks to another cluster",
-            remediation=f"kubectl config use-context {found.name}",
+            remediation=f"kubectl config use-context {shlex.quote(found.name)}",
         )
 
 

@@ -32,7 +32,7 @@ def _answered(result, *, ok_below=500, fix=""):
 )
 def test_master_answers(workstation, cluster):
     result = workstation.master_result(cluster)
-    fix = f"ibmcloud ks cluster config --cluster {cluster} (the CA may be out of date)"
+    fix = "ibmcloud ks cluster config --cluster {cluster} (the CA may be out of date)"
     if result.stage != "tls":
         fix = NETWORK.format(host=workstation.cluster_entry(cluster).server)
         fix += "; a private service endpoint answers only from IBM Cloud's private network"

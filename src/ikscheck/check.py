@@ -58,8 +58,13 @@ def fill(template: str, values: Mapping[str, object]) -> str:
 
     >>> fill("ibmcloud ks cluster config --cluster {cluster}", {"cluster": ""})
     'ibmcloud ks cluster config --cluster <cluster>'
+    >>> fill("kubectl config use-context a{b", {})
+    'kubectl config use-context a{b'
     """
-    return template.format_map(_Blanks({k: str(v) for k, v in values.items() if v != ""}))
+    try:
+        return template.format_map(_Blanks({k: str(v) for k, v in values.items() if v != ""}))
+    except (ValueError, IndexError):  # braces that are not placeholders (from a name): as is
+        return template
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from ikscheck import cloudapi
 from ikscheck.cloudapi import Answer
@@ -142,7 +143,7 @@ class CloudFacts:
         return {}
 
     def iks_cluster(self, cluster: str) -> Answer:
-        return self.iks(f"/v1/clusters/{cluster}", "iks-cluster")
+        return self.iks(f"/v1/clusters/{quote(cluster, safe='')}", "iks-cluster")
 
     # -- gathering ahead --------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ class CloudFacts:
             found.append(cloudapi.apikey_grant(self.settings.iam_url))
         if credential:
             paths = ["/v1/regions", "/v1/clusters", "/v1/versions"]
-            paths += [f"/v1/clusters/{c}" for c in clusters if c]
+            paths += [f"/v1/clusters/{quote(c, safe='')}" for c in clusters if c]
             found += [cloudapi.iks_request(base, path, credential) for path in paths]
         return found
 

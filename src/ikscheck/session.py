@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -130,7 +131,9 @@ class Session:
         remediation = ""
         if ending.status in (Status.WARN, Status.FAIL) or ending.remediation:
             template = ending.remediation or meta.remediation
-            remediation = fill(template, {**self.policy.words(), **params})
+            # Quoted: a remediation is a command to paste, and a name may hold `;` or `$(`.
+            quoted = {k: shlex.quote(v) for k, v in params.items() if v}
+            remediation = fill(template, {**self.policy.words(), **quoted})
         result = Result(
             id=meta.id,
             nodeid=nodeid,
