@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -110,13 +109,5 @@ def ca() -> trustme.CA:
 @pytest.fixture
 def https_server(ca: trustme.CA) -> Iterator[HTTPServer]:
     """A real HTTPS server on 127.0.0.1 with a certificate from ``ca``."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context)
-    server.start()
-    try:
+    with testenv.https_server(ca) as server:
         yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()

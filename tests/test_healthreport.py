@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -503,26 +502,6 @@ def test_control_characters_are_shown_not_sent(hostile, tmp_path: Path) -> None:
     written = write_html(doc, tmp_path / "deep" / "er" / "health.html")
     assert written == tmp_path / "deep" / "er" / "health.html"
     assert written.read_bytes().decode("utf-8") == text
-
-
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
-def test_in_a_browser_the_script_runs_and_the_payload_does_not(hostile, tmp_path: Path) -> None:
-    doc, _ = hostile
-    page = write_html(doc, tmp_path / "health.html")
-    run = subprocess.run(
-        [
-            *("chromium", "--headless", "--no-sandbox", "--disable-gpu"),
-            *("--virtual-time-budget=2000", "--dump-dom", page.as_uri()),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    dom = parse(run.stdout).root
-    assert "pwned" not in dom.find_all("title")[0].text()
-    tools = dom.by_id("tools")
-    assert "hidden" not in tools.attrs  # the script ran: the policy let it
-    assert len(dom.find_all("button", "copy")) == sum(1 for _ in dom.find_all("pre", "fix"))
 
 
 def test_rendering_leaves_the_document_as_it_was(hostile) -> None:

@@ -19,6 +19,8 @@ RECORDINGS = testenv.REPO / "recordings"
 BUNDLE_SCHEMA = json.loads((testenv.REPO / "schemas" / "bundle.schema.json").read_text())
 KS, CR = "kubernetes-service", "container-registry"
 C = (("cluster", "mycluster"),)
+HOSTILE = "<img src=x onerror=alert(1)>"
+H = (("cluster", HOSTILE),)
 HEALTHY = {
     ("CLI-001", ()): "pass",
     ("KCFG-001", ()): "pass",
@@ -113,6 +115,13 @@ EXPECTED = {
     },
     "master-moved": {**HEALTHY, ("API-005", C): "fail"},
     "clock-off": {**HEALTHY, ("CLK-001", ()): "fail"},
+    # The kubeconfig's contexts and clusters renamed, no --cluster: the current context's is
+    # checked. testenv renames the CA path too (".../clusters/<name>/ca.pem"), hence KCFG-007.
+    "hostile-name": {
+        **{(i, H if p == C else p): status for (i, p), status in HEALTHY.items()},
+        ("API-003", H): "fail",
+        **{(i, H): "skip" for i in ("API-004", "API-005", "API-006")},
+    },
 }
 
 

@@ -123,16 +123,8 @@ def pem(ca: trustme.CA) -> bytes:
 @pytest.fixture
 def threaded_server(ca: trustme.CA) -> Iterator[HTTPServer]:
     """Like ``https_server``, answering each request in a thread of its own."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = testenv.LoopbackServer(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
-    server.start()
-    try:
+    with testenv.https_server(ca, threaded=True) as server:
         yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()
 
 
 @pytest.fixture

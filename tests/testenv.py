@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,21 @@ class LoopbackServer(HTTPServer):
         self.server.serve_forever(poll_interval=0.05)
 
 
+@contextmanager
+def https_server(ca: trustme.CA, threaded: bool = False) -> Iterator[LoopbackServer]:
+    """A real HTTPS server on 127.0.0.1 with a certificate from ``ca``, stopped on exit."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = LoopbackServer(host="127.0.0.1", port=0, ssl_context=context, threaded=threaded)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
 def certificate_pem(not_after: datetime, cn: str = "mycluster-ca") -> str:
     """A self-signed certificate valid until ``not_after``, for expiry verdicts."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -219,7 +235,7 @@ def _kubeconfig(server_url: str, ca_path: str, scenario: Scenario) -> str:
         lines.append(line)
     sample = "".join(lines)
     if scenario.context_for != CLUSTER:  # downloaded for another cluster: none for this one
-        sample = sample.replace(f"{CLUSTER}/", f"{scenario.context_for}/")
+        sample = sample.replace(f"{CLUSTER}/{CLUSTER_ID}", f"{scenario.context_for}/{CLUSTER_ID}")
     # The issuer on loopback too: nothing a test runs may reach for the real IAM.
     sample = sample.replace(
         "idp-issuer-url: https://iam.cloud.ibm.com/identity",
@@ -421,4 +437,5 @@ RECORDINGS: dict[str, Scenario] = {
     "cluster-critical": Scenario(cluster_state="critical"),
     "master-moved": Scenario(master_moved=True),
     "clock-off": Scenario(clock_offset=600),
+    "hostile-name": Scenario(context_for="<img src=x onerror=alert(1)>", cluster_option=False),
 }
