@@ -7,6 +7,9 @@ import json
 import pytest
 
 import testenv
+from ikscheck.errors import EvidenceError, ParseError
+from ikscheck.pytest_plugin import _told_by_message
+from ikscheck.results import Blocked, NotApplicable, Status, Verdict
 
 CONFTEST = (
     "import pytest\nfrom ikscheck import pytest_plugin\n\n"
@@ -253,3 +256,34 @@ def test_help_lists_no_pytester_options(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(str(testenv.REPO / "checks"), "--help")
     assert "--runpytest" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*--report-json*"])
+
+
+@pytest.mark.parametrize(
+    ("raised", "formatted"),
+    [
+        (Verdict(Status.FAIL, "kubectl 1.33 vs server 1.31: skew 2"), False),
+        (AssertionError("observed 3"), False),
+        (Blocked(("ABC-001",), "blocked by ABC-001"), False),
+        (NotApplicable("helm not installed; optional"), False),
+        (EvidenceError("`kubectl version`: timed out after 30s"), False),
+        (ParseError("not a version"), False),
+        (KeyError("missing"), True),  # a bug: its traceback is what gets it fixed
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_a_verdict_is_told_by_its_message_and_only_a_bug_formats_a_traceback(
+    raised: BaseException, formatted: bool
+) -> None:
+    asked: list[BaseException] = []
+
+    def pytest_formatter(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+        asked.append(excinfo.value)
+        return "Traceback (most recent call last): ..."
+
+    try:
+        raise raised
+    except BaseException:
+        excinfo = pytest.ExceptionInfo.from_current()
+    shown = _told_by_message(pytest_formatter)(excinfo)
+    assert bool(asked) is formatted
+    assert shown == ("Traceback (most recent call last): ..." if formatted else str(raised))

@@ -91,6 +91,17 @@ def judge(exc: BaseException | None, observation: str) -> Ending:
     return Ending(Status.ERROR, f"internal error in the check ({where})", traceback=trace)
 
 
+#: What a check raises to end with a verdict: told by its message, never by a traceback.
+ENDINGS: tuple[type[BaseException], ...] = (
+    Verdict,
+    AssertionError,
+    Blocked,
+    NotApplicable,
+    EvidenceError,
+    ParseError,
+)
+
+
 @dataclass
 class Result:
     """One check's outcome for one set of parameters: a row of every report.
