@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,33 @@ def test_a_pyproject_entry_that_is_not_a_table_is_a_usage_error(
     (rootdir / "pyproject.toml").write_text(text)
     with pytest.raises(UsageError):
         load_policy(cwd, rootdir)
+
+
+# -- helm-skew (HELM-002) ------------------------------------------------------------------------
+
+
+def test_helm_skew_rows_are_added_and_replaced() -> None:
+    policy = from_table({"helm-skew": {"3.21": ["1.33", "1.36"], "3.16": ["1.27", "1.32"]}})
+    assert policy.helm_skew["3.21"] == ("1.33", "1.36")
+    assert policy.helm_skew["3.16"] == ("1.27", "1.32")
+    assert policy.helm_skew["3.15"] == Policy().helm_skew["3.15"]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"3": ["1.2", "1.3"]}, "'3' is not a helm major.minor"),
+        ({"3.1": ["1.3"]}, "3.1 must be [oldest, newest] Kubernetes major.minor"),
+        ({"3.1": ["1.3", 1.4]}, "3.1 must be [oldest, newest] Kubernetes major.minor"),
+        ({"3.1": "1.3"}, "3.1 must be [oldest, newest] Kubernetes major.minor"),
+        ({"3.1": ["1.5", "1.3"]}, "3.1: 1.5 is newer than 1.3"),
+    ],
+)
+def test_helm_skew_rejects_malformed_rows(table: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        from_table({"helm-skew": table}, "ikscheck.toml")
+
+
+def test_helm_skew_from_ikscheck_toml(tmp_path: Path) -> None:
+    (tmp_path / "ikscheck.toml").write_text('[helm-skew]\n"3.21" = ["1.33", "1.36"]\n')
+    assert load_policy(tmp_path, tmp_path).helm_skew["3.21"] == ("1.33", "1.36")

@@ -34,6 +34,7 @@ from pytest_httpserver import HTTPServer
 
 import standin_ibmcloud
 from ikscheck.versions import KubeVersion, parse_kubectl_version
+from ikscheck.workstation import HELM_SHORT, HELM_VERSION
 
 if TYPE_CHECKING:
     from fakecloud import FakeCloud
@@ -83,6 +84,8 @@ class Scenario:
     kubectl: bool = True  # False: no kubectl on PATH
     kubectl_script: str | None = None  # a shell script to install as kubectl instead
     extra_kubectls: tuple[str, ...] = ()  # more fixed kubectl binaries, later on PATH
+    # None: no helm on PATH; a version ("3.16.2", "4.0.0", "2.14.3"), "garbage", "exit1", "hang"
+    helm: str | None = None
     server_minor_offset: int | None = 0  # the master's minor relative to the kubectl's; None: down
     server_major_offset: int = 0
     token_age: float = 600.0  # seconds since the id-token and the CLI's IAM token were issued
@@ -339,6 +342,63 @@ def install_ibmcloud(bin_dir: Path, scenario: Scenario) -> None:
     _write(bin_dir / "ibmcloud", script, 0o755)
 
 
+#: The helm commands the suite runs, in the order the shell stand-in numbers them.
+HELM_COMMANDS = (HELM_VERSION, HELM_SHORT)
+
+
+def helm_outputs(helm: str) -> dict[tuple[str, ...], tuple[int, str, str]]:
+    """What the stand-in helm ``helm`` (a :attr:`Scenario.helm`) prints for each of
+    :data:`HELM_COMMANDS`: (exit status, stdout, stderr), byte-exact from the samples in
+    tests/data/formats/helm (but Helm 2's ``--short``, for which there is none)."""
+    samples = FORMATS / "helm"
+    if helm == "garbage":
+        return {args: (0, "Segmentation fault\n", "") for args in HELM_COMMANDS}
+    if helm == "exit1":
+        error = 'Error: unknown command "version" for "helm"\n'
+        return {args: (1, "", error) for args in HELM_COMMANDS}
+    major = helm.split(".")[0]
+    if major == "2":  # the client line, then the search for Tiller fails (no -c)
+        client, stderr = (samples / "version-2-no-tiller.txt").read_text().split("--- stderr")
+        client = client.replace("v2.14.3", f"v{helm}")
+        stderr = stderr.split("---\n", 1)[1]
+        # --short: Helm 2's short client line (its source's format; no sample), then Tiller.
+        short = f"Client: v{helm}+g0e7f3b6\n"
+        return {HELM_COMMANDS[0]: (1, client, stderr), HELM_COMMANDS[1]: (1, short, stderr)}
+    sample = "v3.16.2"
+    template = (samples / "version-3-template.txt").read_text().replace(sample, f"v{helm}")
+    short = (samples / "version-3-short.txt").read_text().replace(sample, f"v{helm}")
+    if major == "4":  # the build of the Helm 4 sample
+        short = short.replace("+g13654a5", "+g99cd196")
+    return {HELM_COMMANDS[0]: (0, template, ""), HELM_COMMANDS[1]: (0, short, "")}
+
+
+def install_helm(bin_dir: Path, helm: str) -> None:
+    """``bin_dir/helm``: a shell script printing the real helm's output for the commands the
+    suite runs (``hang``: sleeping instead)."""
+    if helm == "hang":
+        _write(bin_dir / "helm", "#!/bin/sh\nexec /bin/sleep 3600\n", 0o755)
+        return
+    cases = []
+    for number, (args, (code, stdout, stderr)) in enumerate(helm_outputs(helm).items()):
+        (bin_dir / f"helm.{number}.out").write_bytes(stdout.encode())
+        (bin_dir / f"helm.{number}.err").write_bytes(stderr.encode())
+        cases.append(f"  '{' '.join(args)}') n={number}; code={code} ;;")
+    script = "\n".join(
+        [
+            "#!/bin/sh",
+            'case "$*" in',
+            *cases,
+            '  *) echo "Error: the stand-in helm does not know: $*" >&2; exit 1 ;;',
+            "esac",
+            f'/bin/cat "{bin_dir}/helm.$n.out"',
+            f'/bin/cat "{bin_dir}/helm.$n.err" >&2',
+            "exit $code",
+            "",
+        ]
+    )
+    _write(bin_dir / "helm", script, 0o755)
+
+
 @contextmanager
 def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     """Build the workstation of ``scenario`` under ``root``; stop its server on exit."""
@@ -349,6 +409,8 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     _write(config_dir / "plugins" / "config.json", _registry(scenario))
     if scenario.cli is not None:
         install_ibmcloud(bin_dir, scenario)
+    if scenario.helm is not None:
+        install_helm(bin_dir, scenario.helm)
     client: KubeVersion | None = None
     if scenario.kubectl_script is not None:
         _write(bin_dir / "kubectl", scenario.kubectl_script, 0o755)

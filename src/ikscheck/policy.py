@@ -9,10 +9,13 @@ Configuration is ``ikscheck.toml`` in the working directory, else ``[tool.iksche
     command-timeout = 30
     [tool.ikscheck.min-plugin-versions]
     kubernetes-service = "1.0.0"
+    [tool.ikscheck.helm-skew]
+    "3.21" = ["1.33", "1.36"]
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -25,6 +28,16 @@ from ikscheck.ibmcloud import CR_PLUGIN, KS_PLUGIN
 
 MIN_CLI_VERSION = Version("0.8.0")
 
+#: HELM-002: the Kubernetes minors each helm minor supports, oldest to newest, from Helm's
+#: version skew policy (https://helm.sh/docs/topics/version_skew/): Helm 3.N for N >= 4
+#: supports Kubernetes 1.(N+12) to 1.(N+15); Helm 4.0 is built against the Kubernetes 1.34
+#: client and supports n-3. A helm newer than every row is judged by the newest row.
+HELM_SKEW: dict[str, tuple[str, str]] = {
+    **{f"3.{n}": (f"1.{n + 12}", f"1.{n + 15}") for n in range(4, 21)},
+    "4.0": ("1.31", "1.34"),
+}
+_MINOR_RE = re.compile(r"^\d+\.\d+$")
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -33,6 +46,7 @@ class Policy:
         default_factory=lambda: {KS_PLUGIN: Version("0.3.23"), CR_PLUGIN: Version("0.1.373")}
     )
     max_skew: int = 1
+    helm_skew: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(HELM_SKEW))
     command_timeout: float = 30.0
     http_timeout: float = 10.0
     token_warning_minutes: int = 10
@@ -86,6 +100,10 @@ def from_table(table: dict[str, Any], source: str = "configuration") -> Policy:
                 merged = dict(Policy().min_plugin_versions)
                 merged.update({str(k): Version(str(v)) for k, v in dict(value).items()})
                 values[name] = merged
+            elif name == "helm_skew":
+                merged_skew = dict(Policy().helm_skew)
+                merged_skew.update(_helm_skew(key, value))
+                values[name] = merged_skew
             elif name in ("command_timeout", "http_timeout"):
                 values[name] = _number(key, value, float)
             else:
@@ -93,6 +111,27 @@ def from_table(table: dict[str, Any], source: str = "configuration") -> Policy:
     except (InvalidVersion, TypeError, ValueError) as exc:
         raise UsageError(f"{source}: bad ikscheck setting: {exc}") from None
     return Policy(**values)
+
+
+def _helm_skew(key: str, value: Any) -> dict[str, tuple[str, str]]:
+    """Rows of the helm skew table: ``"3.21" = ["1.33", "1.36"]`` (oldest, newest)."""
+    rows: dict[str, tuple[str, str]] = {}
+    for helm, window in dict(value).items():
+        if not _MINOR_RE.match(str(helm)):
+            raise ValueError(f'{key}: {helm!r} is not a helm major.minor such as "3.16"')
+        if (
+            not isinstance(window, list)
+            or len(window) != 2
+            or not all(isinstance(v, str) and _MINOR_RE.match(v) for v in window)
+        ):
+            raise ValueError(
+                f"{key}: {helm} must be [oldest, newest] Kubernetes major.minor, not {window!r}"
+            )
+        oldest, newest = (tuple(int(p) for p in v.split(".")) for v in window)
+        if oldest > newest:
+            raise ValueError(f"{key}: {helm}: {window[0]} is newer than {window[1]}")
+        rows[str(helm)] = (window[0], window[1])
+    return rows
 
 
 def _number(key: str, value: Any, kind: type[int] | type[float]) -> int | float:

@@ -18,11 +18,12 @@ from datetime import datetime
 
 from packaging.version import Version
 
-from ikscheck import cliconfig, ibmcloud, versions
+from ikscheck import cliconfig, helm, ibmcloud, versions
 from ikscheck.cliconfig import CliConfig
 from ikscheck.cloudfacts import CloudFacts
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest
+from ikscheck.helm import HelmVersion, SkewRow
 from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
 from ikscheck.kubefacts import KubeconfigFacts
 from ikscheck.policy import Policy
@@ -33,6 +34,9 @@ PLUGIN_LIST_JSON = ("plugin", "list", "--output", "json")
 PLUGIN_LIST = ("plugin", "list")
 REPO_PLUGINS = ("plugin", "repo-plugins", "--output", "json")
 KUBECTL_VERSION = ("version", "--client", "-o", "json")
+# Helm 3 and 4 (Helm 4 dropped -c); Helm 2 prints its client line, then asks Tiller and fails.
+HELM_VERSION = ("version", "--template", "{{.Version}}")
+HELM_SHORT = ("version", "--short")
 CONFIG_ENV = ("IBMCLOUD_CONFIG_HOME", "IBMCLOUD_HOME", "BLUEMIX_HOME")
 
 
@@ -255,6 +259,49 @@ class Workstation(KubeconfigFacts, CloudFacts):
             found.append(Kubectl(path, self.evidence.read(path).realpath or path, minor))
         return found
 
+    # -- helm (optional) -----------------------------------------------------------------------
+
+    @functools.cached_property
+    def helm_path(self) -> str | None:
+        """The first ``helm`` on PATH, or None: helm is optional."""
+        found = self.evidence.which("helm")
+        return found[0] if found else None
+
+    def helm(self) -> tuple[Program, HelmVersion | None]:
+        """Whether helm runs, and the version it reports (Helm 2's too, though it then fails).
+
+        ``version --template '{{.Version}}'`` first, else ``version --short``; a helm that did
+        not run to the end (timed out, not executable) is not asked twice.
+        """
+        if self.helm_path is None:
+            return Program(None, "helm not installed; optional", ""), None
+        first = self.evidence.run(Command(self.helm_path, HELM_VERSION))
+        found = Program(self.helm_path, first.problem(), first.first_line())
+        with contextlib.suppress(ParseError):
+            version = helm.parse_helm_version(first.stdout)
+            if first.ok or version.tiller:
+                return found, version
+        if first.error:
+            return found, None
+        short = self.evidence.run(Command(self.helm_path, HELM_SHORT))
+        try:
+            version = helm.parse_helm_version(short.stdout)
+        except ParseError as exc:
+            problem = short.problem() or first.problem() or f"`{short.command}`: {exc}"
+            return Program(self.helm_path, problem, short.first_line()), None
+        return Program(self.helm_path, short.problem(), short.first_line()), version
+
+    def helm_version(self) -> HelmVersion:
+        """The version of the helm that runs (:meth:`helm`), or why it is unknown."""
+        found, version = self.helm()
+        if version is None or (found.problem and not version.tiller):
+            raise EvidenceError(found.problem or "helm reported no version")
+        return version
+
+    def helm_skew_row(self, version: HelmVersion) -> SkewRow | None:
+        """The policy's version-skew row ``version`` is judged by (None: no row fits)."""
+        return helm.skew_row(self.policy.helm_skew, version)
+
     # -- the cluster's master ---------------------------------------------------------------
 
     def server_minor(self, cluster: str) -> str:
@@ -302,6 +349,8 @@ class Workstation(KubeconfigFacts, CloudFacts):
         requests: list[HttpRequest] = []
         if self.kubectl_path:
             commands.append(Command(self.kubectl_path, KUBECTL_VERSION))
+        if self.helm_path:
+            commands.append(Command(self.helm_path, HELM_VERSION))
         for cluster in self.clusters():
             try:
                 requests.append(
