@@ -32,7 +32,12 @@ Routes
 
     ``GET /version`` (the master, no credential needed, as on IKS): ``kubernetes/
     version-iks.json`` with the version of ``master_version`` ("1.29" or "1.29.3"), by default
-    the first cluster's ``masterKubeVersion``.
+    the first cluster's ``masterKubeVersion``; its ``gitVersion`` ends ``+IKS``, or an OpenShift
+    build's commit (``+67d3387``) when the first cluster's ``type`` is ``openshift``.
+
+    ``GET /.well-known/oauth-authorization-server`` (the master's OpenShift OAuth discovery,
+    no credential): ``openshift/oauth-authorization-server.json`` with its ``issuer`` and
+    endpoints on this server's URL. Served for any cluster type.
 
     Any other path or method: 404 (pytest-httpserver's "no handler" answer). The IKS paths are
     served at the root (``containers_url`` = ``cloud.url``), not under ``/global``. The fake is
@@ -128,6 +133,12 @@ SIGNING_KEY = "fakecloud-test-signing-key-not-a-secret-0123456789"
 TOKEN_LIFETIME = 3600
 HUGE_SIZE = 10 * 1024 * 1024
 IAM_DISCOVERY = "/identity/.well-known/openid-configuration"
+#: The master's OpenShift OAuth discovery document, and the URL its sample names.
+OAUTH_DISCOVERY = "/.well-known/oauth-authorization-server"
+OAUTH_SAMPLE_URL = "https://c100-e.us-south.containers.cloud.ibm.com:31890"
+#: OpenShift's Kubernetes builds name a commit, as the master's /version of an OpenShift
+#: cluster does (v1.29.10+67d3387); IKS's community builds say +IKS.
+OPENSHIFT_BUILD = "+67d3387"
 #: The master URL in the IKS samples; a cluster document naming it gets this server's URL.
 SAMPLE_MASTER = "https://c7.us-south.containers.cloud.ibm.com:27078"
 
@@ -474,6 +485,12 @@ class FakeCloud(LoopbackServer):
         )
         self.expect_request("/version", method="GET").respond_with_handler(self._version)
         self.expect_request(IAM_DISCOVERY, method="GET").respond_with_handler(self._discovery)
+        self.expect_request(OAUTH_DISCOVERY, method="GET").respond_with_handler(self._oauth)
+
+    def _oauth(self, request: Request) -> Response:
+        """The master's OpenShift OAuth discovery document, naming this server."""
+        sample = (FORMATS / "openshift" / "oauth-authorization-server.json").read_text()
+        return _json(200, json.loads(sample.replace(OAUTH_SAMPLE_URL, self.url)))
 
     def _discovery(self, request: Request) -> Response:
         """IAM's OpenID discovery document (the fields an OIDC client reads first)."""
@@ -538,7 +555,9 @@ class FakeCloud(LoopbackServer):
         parts = (version or "").split(".")
         if len(parts) >= 2:
             major, minor, patch = parts[0], parts[1], (parts[2:] or ["0"])[0]
-            doc.update(major=major, minor=minor, gitVersion=f"v{major}.{minor}.{patch}+IKS")
+            openshift = bool(self.clusters) and self.clusters[0].get("type") == "openshift"
+            build = OPENSHIFT_BUILD if openshift else "+IKS"
+            doc.update(major=major, minor=minor, gitVersion=f"v{major}.{minor}.{patch}{build}")
         return _json(200, doc)
 
 

@@ -333,3 +333,26 @@ def test_clear_keeps_the_routes(cloud: FakeCloud, ca_file: str) -> None:
     assert cloud.requests == []
     assert get(cloud, ca_file, "/version").status_code == 200
     assert get(cloud, ca_file, "/nothing").status_code == 404
+
+
+# -- the master's OpenShift OAuth discovery --------------------------------------------------
+
+
+def test_the_master_serves_its_oauth_discovery_naming_itself(
+    cloud: FakeCloud, ca_file: str
+) -> None:
+    answer = get(cloud, ca_file, "/.well-known/oauth-authorization-server", token=None)
+    assert answer.status_code == 200
+    doc = answer.json()
+    assert jsonschemas.problems(doc, "oauth-authorization-server") == []
+    assert doc["issuer"] == cloud.url
+    assert doc["token_endpoint"] == f"{cloud.url}/oauth/token"
+    assert doc["authorization_endpoint"] == f"{cloud.url}/oauth/authorize"
+
+
+def test_an_openshift_masters_version_is_an_openshift_build(cloud: FakeCloud, ca_file: str) -> None:
+    assert get(cloud, ca_file, "/version", token=None).json()["gitVersion"].endswith("+IKS")
+    cloud.clusters[0].update(type="openshift", masterKubeVersion="4.16.30_1544_openshift")
+    cloud.master_version = "1.29.10"
+    doc = get(cloud, ca_file, "/version", token=None).json()
+    assert (doc["minor"], doc["gitVersion"]) == ("29", "v1.29.10+67d3387")

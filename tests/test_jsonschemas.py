@@ -36,6 +36,7 @@ API_SCHEMAS = [
     "iks-regions",
     "iks-versions",
     "k8s-version",
+    "oauth-authorization-server",
 ]
 
 # Which schema each sample answers to (glob under tests/data/formats -> schema name).
@@ -49,6 +50,7 @@ SAMPLE_SCHEMAS = [
     ("iks/versions.json", "iks-versions"),
     ("iks/error-*.json", "iks-error"),
     ("kubernetes/version-*.json", "k8s-version"),
+    ("openshift/oauth-authorization-server.json", "oauth-authorization-server"),
 ]
 SAMPLES = [
     (path.relative_to(FORMATS).as_posix(), name)
@@ -438,3 +440,28 @@ def test_bundle_problem_names_path_and_rule() -> None:
 def test_problems_are_limited() -> None:
     assert len(problems({}, "iks-cluster", limit=2)) == 2
     assert len(problems({}, "iks-cluster", limit=20)) == 8
+
+
+# -- the OpenShift OAuth discovery document --------------------------------------------------
+
+OAUTH = "openshift/oauth-authorization-server.json"
+
+
+def test_oauth_discovery_needs_issuer_and_token_endpoint_strings() -> None:
+    sample = load(OAUTH)
+    assert problems(sample, "oauth-authorization-server") == []
+    for field in ("issuer", "token_endpoint"):
+        assert problems(without(sample, [], field), "oauth-authorization-server") == [
+            f"$: '{field}' is a required property"
+        ]
+        assert problems(with_value(sample, [field], 12345), "oauth-authorization-server") == [
+            f"$.{field}: 12345 is not of type 'string'"
+        ]
+        assert problems(with_value(sample, [field], ""), "oauth-authorization-server") != []
+
+
+def test_oauth_discovery_allows_extra_properties_and_needs_nothing_else() -> None:
+    minimal = {"issuer": "https://h", "token_endpoint": "https://h/oauth/token"}
+    assert problems(minimal, "oauth-authorization-server") == []
+    assert problems({**minimal, "new_field": [1]}, "oauth-authorization-server") == []
+    assert problems(["issuer"], "oauth-authorization-server") != []

@@ -33,6 +33,7 @@ from cryptography.x509.oid import NameOID
 from pytest_httpserver import HTTPServer
 
 import standin_ibmcloud
+from ikscheck.ocfacts import OC_VERSION, OC_VERSION_TEXT
 from ikscheck.versions import KubeVersion, parse_kubectl_version
 from ikscheck.workstation import HELM_SHORT, HELM_VERSION
 
@@ -86,6 +87,9 @@ class Scenario:
     extra_kubectls: tuple[str, ...] = ()  # more fixed kubectl binaries, later on PATH
     # None: no helm on PATH; a version ("3.16.2", "4.0.0", "2.14.3"), "garbage", "exit1", "hang"
     helm: str | None = None
+    # None: no oc on PATH; a release ("4.16.0", "4.14.0", "3.11"), "garbage", "exit1", "hang"
+    oc: str | None = None
+    openshift: bool = False  # True: the cluster is OpenShift 4.16 (the IKS API says so)
     server_minor_offset: int | None = 0  # the master's minor relative to the kubectl's; None: down
     server_major_offset: int = 0
     token_age: float = 600.0  # seconds since the id-token and the CLI's IAM token were issued
@@ -399,6 +403,59 @@ def install_helm(bin_dir: Path, helm: str) -> None:
     _write(bin_dir / "helm", script, 0o755)
 
 
+#: The oc commands the suite runs, in the order the shell stand-in numbers them.
+OC_COMMANDS = (OC_VERSION, OC_VERSION_TEXT)
+#: The OpenShift release of an OpenShift scenario's cluster (the IKS API's masterKubeVersion).
+OPENSHIFT_VERSION = "4.16.30_1544_openshift"
+
+
+def oc_outputs(oc: str) -> dict[tuple[str, ...], tuple[int, str, str]]:
+    """What the stand-in oc ``oc`` (a :attr:`Scenario.oc`) prints for each of
+    :data:`OC_COMMANDS`: (exit status, stdout, stderr), byte-exact from the samples in
+    tests/data/formats/oc (the release replaced)."""
+    samples = FORMATS / "oc"
+    if oc == "garbage":
+        return {args: (0, "Segmentation fault\n", "") for args in OC_COMMANDS}
+    if oc == "exit1":
+        error = 'error: unknown command "version" for "oc"\n'
+        return {args: (1, "", error) for args in OC_COMMANDS}
+    if oc.startswith("3."):  # no -o json: cobra's flag error; the text form answers
+        flag = "Error: unknown shorthand flag: 'o' in -o\n"
+        text = (samples / "version-3.11.txt").read_text().replace("v3.11.0", f"v{oc}.0")
+        return {OC_COMMANDS[0]: (1, "", flag), OC_COMMANDS[1]: (0, text, "")}
+    sample = "4.16.0"
+    client = (samples / "version-client.json").read_text().replace(sample, oc)
+    text = (samples / "version-client.txt").read_text().replace(sample, oc)
+    return {OC_COMMANDS[0]: (0, client, ""), OC_COMMANDS[1]: (0, text, "")}
+
+
+def install_oc(bin_dir: Path, oc: str) -> None:
+    """``bin_dir/oc``: a shell script printing the real oc's output for the commands the suite
+    runs (``hang``: sleeping instead)."""
+    if oc == "hang":
+        _write(bin_dir / "oc", "#!/bin/sh\nexec /bin/sleep 3600\n", 0o755)
+        return
+    cases = []
+    for number, (args, (code, stdout, stderr)) in enumerate(oc_outputs(oc).items()):
+        (bin_dir / f"oc.{number}.out").write_bytes(stdout.encode())
+        (bin_dir / f"oc.{number}.err").write_bytes(stderr.encode())
+        cases.append(f"  '{' '.join(args)}') n={number}; code={code} ;;")
+    script = "\n".join(
+        [
+            "#!/bin/sh",
+            'case "$*" in',
+            *cases,
+            '  *) echo "error: the stand-in oc does not know: $*" >&2; exit 1 ;;',
+            "esac",
+            f'/bin/cat "{bin_dir}/oc.$n.out"',
+            f'/bin/cat "{bin_dir}/oc.$n.err" >&2',
+            "exit $code",
+            "",
+        ]
+    )
+    _write(bin_dir / "oc", script, 0o755)
+
+
 @contextmanager
 def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     """Build the workstation of ``scenario`` under ``root``; stop its server on exit."""
@@ -411,6 +468,8 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
         install_ibmcloud(bin_dir, scenario)
     if scenario.helm is not None:
         install_helm(bin_dir, scenario.helm)
+    if scenario.oc is not None:
+        install_oc(bin_dir, scenario.oc)
     client: KubeVersion | None = None
     if scenario.kubectl_script is not None:
         _write(bin_dir / "kubectl", scenario.kubectl_script, 0o755)
@@ -469,6 +528,8 @@ def _cloud(ca: trustme.CA, scenario: Scenario, major: int, minor: int) -> FakeCl
     cloud.start()
     doc = cloud.clusters[0]
     doc.update(masterKubeVersion=f"{major}.{minor}.4_1530", state=scenario.cluster_state)
+    if scenario.openshift:  # the API names the OpenShift release; the master stays Kubernetes
+        doc.update(type="openshift", masterKubeVersion=OPENSHIFT_VERSION)
     if scenario.master_moved:
         doc.update(serverURL=OTHER_MASTER, publicServiceEndpointURL=OTHER_MASTER)
     for name, cluster_id in fleet(scenario):
@@ -500,4 +561,6 @@ RECORDINGS: dict[str, Scenario] = {
     "master-moved": Scenario(master_moved=True),
     "clock-off": Scenario(clock_offset=600),
     "hostile-name": Scenario(context_for="<img src=x onerror=alert(1)>", cluster_option=False),
+    "openshift": Scenario(openshift=True, oc="4.16.0"),
+    "oc-skew": Scenario(openshift=True, oc="4.14.0"),
 }

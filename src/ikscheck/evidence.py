@@ -52,6 +52,15 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Program:
+    """A program that was asked its version: where it is, and what it said or why it did not."""
+
+    path: str | None
+    problem: str  # "" when it ran and exited 0
+    said: str  # the first line of its output
+
+
+@dataclass(frozen=True)
 class CommandResult:
     """What running a :class:`Command` gave. ``error`` is set when it could not run to the end."""
 

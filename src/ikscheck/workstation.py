@@ -22,10 +22,11 @@ from ikscheck import cliconfig, helm, ibmcloud, versions
 from ikscheck.cliconfig import CliConfig
 from ikscheck.cloudfacts import CloudFacts
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest
+from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest, Program
 from ikscheck.helm import HelmVersion, SkewRow
 from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
 from ikscheck.kubefacts import KubeconfigFacts
+from ikscheck.ocfacts import OC_VERSION, OcFacts
 from ikscheck.policy import Policy
 from ikscheck.versions import KubeVersion, Skew
 
@@ -41,15 +42,6 @@ CONFIG_ENV = ("IBMCLOUD_CONFIG_HOME", "IBMCLOUD_HOME", "BLUEMIX_HOME")
 
 
 @dataclass(frozen=True)
-class Program:
-    """A program that was asked its version: where it is, and what it said or why it did not."""
-
-    path: str | None
-    problem: str  # "" when it ran and exited 0
-    said: str  # the first line of its output
-
-
-@dataclass(frozen=True)
 class Kubectl:
     """One kubectl file on PATH and the version it runs with for a cluster."""
 
@@ -58,7 +50,7 @@ class Kubectl:
     minor: str  # "1.31", or "(does not run)"
 
 
-class Workstation(KubeconfigFacts, CloudFacts):
+class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
     """The facts of one setup, from one evidence source."""
 
     def __init__(self, evidence: Evidence, policy: Policy, now: datetime | None = None) -> None:
@@ -351,6 +343,8 @@ class Workstation(KubeconfigFacts, CloudFacts):
             commands.append(Command(self.kubectl_path, KUBECTL_VERSION))
         if self.helm_path:
             commands.append(Command(self.helm_path, HELM_VERSION))
+        if self.oc_path:
+            commands.append(Command(self.oc_path, OC_VERSION))
         for cluster in self.clusters():
             try:
                 requests.append(
