@@ -83,14 +83,23 @@ class KubeconfigFacts:
         return [current.split("/")[0] if current else ""]
 
     def context(self, cluster: str) -> Context:
-        config = self.kubeconfig
-        found = kubeconfigs.find_context(config, cluster or None)
+        found = self._contexts.get(cluster)
+        if found is None:
+            # Searched once per cluster: every check of a cluster asks, and a fleet's
+            # kubeconfig holds a context per cluster.
+            found = kubeconfigs.find_context(self.kubeconfig, cluster or None)
+            if found is not None:
+                self._contexts[cluster] = found
         if found is None:
             fix = "ibmcloud ks cluster config --cluster {cluster}"
             if not cluster:
                 raise EvidenceError("the kubeconfig has no current-context", fix)
             raise EvidenceError(f"no kubeconfig context for cluster {cluster}", fix)
         return found
+
+    @functools.cached_property
+    def _contexts(self) -> dict[str, Context]:
+        return {}
 
     def ca_pem(self, cluster: str) -> bytes | None:
         entry = self.cluster_entry(cluster)

@@ -73,7 +73,9 @@ class Session:
         if self.replay is not None and options.clusters:
             self._select_recorded(options.clusters)
         self.results: list[Result] = []
-        self._by_id: dict[str, list[Result]] = {}
+        # Results by check ID, then by the names of their params, then by their values: the
+        # prerequisites of a per-cluster check are found without scanning every cluster's.
+        self._by_id: dict[str, dict[tuple[str, ...], dict[tuple[str, ...], list[Result]]]] = {}
         self.bundle_size: int | None = None
         self.document: dict[str, Any] = {}  # the JSON report, once the run has finished
 
@@ -111,13 +113,15 @@ class Session:
         """The check's title with policy values filled in ("within one minor version")."""
         return fill(meta.title, self.policy.words())
 
+    def _prerequisites(self, needed: str, params: dict[str, str]) -> list[Result]:
+        """The results of ``needed`` that apply to a check with ``params`` (a shared cluster)."""
+        return _matching(self._by_id.get(needed, {}), params)
+
     def blockers(self, meta: CheckMeta, params: dict[str, str]) -> tuple[str, ...]:
         """The root causes among ``meta.needs`` that failed or errored for these params."""
         roots: list[str] = []
         for needed in meta.needs:
-            for result in self._by_id.get(needed, ()):
-                if not _compatible(result.params, params):
-                    continue
+            for result in self._prerequisites(needed, params):
                 if result.status.unhealthy:
                     roots.append(result.id)
                 elif result.status is Status.SKIP and result.blocked_by:
@@ -147,7 +151,9 @@ class Session:
             traceback=ending.traceback,
         )
         self.results.append(result)
-        self._by_id.setdefault(meta.id, []).append(result)
+        names = tuple(sorted(params))
+        shapes = self._by_id.setdefault(meta.id, {})
+        shapes.setdefault(names, {}).setdefault(tuple(params[n] for n in names), []).append(result)
         return result
 
     def evaluate(self, func: Callable[..., object], params: dict[str, str] | None = None) -> Result:
@@ -244,6 +250,19 @@ class Session:
         if self.bundle_size is not None:
             lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
         return lines
+
+
+def _matching(
+    shapes: dict[tuple[str, ...], dict[tuple[str, ...], list[Result]]], params: dict[str, str]
+) -> list[Result]:
+    """The results among ``shapes`` whose params agree with ``params`` where both have one."""
+    found: list[Result] = []
+    for names, by_values in shapes.items():
+        if all(n in params for n in names):  # the usual case: one lookup
+            found += by_values.get(tuple(params[n] for n in names), ())
+        else:
+            found += [r for rs in by_values.values() for r in rs if _compatible(r.params, params)]
+    return found
 
 
 def _compatible(prerequisite: dict[str, str], dependent: dict[str, str]) -> bool:
