@@ -23,15 +23,15 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import testenv
+from htmltree import Node, tree
 from ikscheck.healthreport import render
 
 CHROMIUM = shutil.which("chromium")
@@ -44,8 +44,6 @@ RECORDINGS = ("healthy", "api-key-invalid", "hostile-name")
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCREENSHOTS = testenv.REPO / "reports" / "browser"
 TITLE = "ikscheck health report: "
-RESULT_ID = re.compile(r"r-[A-Za-z0-9_-]+")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 #: Chromium's own requests, off: its network time, the account check (pointed at a data: url,
 #: it has no switch), the AI-mode eligibility fetch and the preconnect to the search engine.
 QUIET = (
@@ -111,64 +109,6 @@ class Listener:
 
 
 @dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-
-    def iter(self) -> Iterator[Node]:
-        yield self
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.iter()
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Node]:
-        return [
-            n
-            for n in self.iter()
-            if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)
-        ]
-
-    def by_id(self, ident: str) -> Node:
-        (found,) = [n for n in self.iter() if n.attrs.get("id") == ident]
-        return found
-
-    def kids(self) -> list[Node]:
-        return [c for c in self.children if isinstance(c, Node)]
-
-    @property
-    def classes(self) -> list[str]:
-        return self.attrs.get("class", "").split()
-
-
-class TreeBuilder(HTMLParser):
-    """The tree of Chromium's serialization of the DOM (every element closed explicitly)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-@dataclass
 class Seen:
     """One page as Chromium left it: the DOM it dumped and every connection the page made."""
 
@@ -187,9 +127,7 @@ class Seen:
         return {b.text().split()[1]: int(b.text().split()[0]) for b in badges}
 
     def results(self) -> list[Node]:
-        return [
-            n for n in self.root.by_id("all").iter() if RESULT_ID.fullmatch(n.attrs.get("id", ""))
-        ]
+        return self.root.by_id("all").results()
 
     def hidden(self) -> list[str]:
         """What is hidden in "All results" (the script hides only what a filter leaves out)."""
@@ -236,9 +174,7 @@ class Browser:
         if key not in self.seen:
             made = made_once(self.folder / key, lambda f: run_chromium(f, page, script, screenshot))
             html = (made / "dom.html").read_text(encoding="utf-8")
-            builder = TreeBuilder()
-            builder.feed(html)
-            builder.close()
+            builder = tree(html, strict=False)
             requests = json.loads((made / "requests.json").read_text())
             self.seen[key] = Seen(html, builder.root, requests)
         return self.seen[key]

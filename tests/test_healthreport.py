@@ -11,80 +11,18 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from htmltree import Node, tree
 from ikscheck.healthreport import render, verdict_text, write_html
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDINGS = ("healthy", "api-key-invalid", "context-missing", "plugin-missing", "stale-login")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 STATUSES = ("pass", "warn", "fail", "error", "skip")
-RESULT_ID = re.compile(r"r-[A-Za-z0-9_-]+")
-
-
-# -- a tiny DOM over html.parser --------------------------------------------------------------
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-
-    def iter(self) -> Iterator[Node]:
-        yield self
-        for child in self.children:
-            if isinstance(child, Node):
-                yield from child.iter()
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Node]:
-        return [
-            n
-            for n in self.iter()
-            if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)
-        ]
-
-    def by_id(self, ident: str) -> Node:
-        (found,) = [n for n in self.iter() if n.attrs.get("id") == ident]
-        return found
-
-    @property
-    def classes(self) -> list[str]:
-        return self.attrs.get("class", "").split()
-
-
-class TreeBuilder(HTMLParser):
-    """A tree, and every end tag that did not close the element open (markup that broke out)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-        self.mismatched: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.stack[-1].tag == tag:
-            self.stack.pop()
-        else:
-            self.mismatched.append(f"</{tag}> closing <{self.stack[-1].tag}>")
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
 
 
 @dataclass
@@ -97,7 +35,7 @@ class Page:
 
     def results(self) -> list[Node]:
         """The elements of "All results" that carry a result's id."""
-        return [n for n in self.section("all").iter() if RESULT_ID.fullmatch(n.attrs.get("id", ""))]
+        return self.section("all").results()
 
     def cards(self) -> list[Node]:
         return self.section("problems").find_all("article")
@@ -116,9 +54,7 @@ class Page:
 
 
 def parse(text: str) -> Page:
-    builder = TreeBuilder()
-    builder.feed(text)
-    builder.close()
+    builder = tree(text, strict=True)
     assert builder.mismatched == []
     assert [n.tag for n in builder.stack] == ["#document"], "elements left open"
     return Page(text, builder.root)
