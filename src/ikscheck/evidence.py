@@ -8,14 +8,19 @@ has a stable key, built here and nowhere else, so a recording made by one is fou
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from ikscheck.ansi import printable
+from ikscheck.errors import ParseError
+
+V = TypeVar("V")
 
 #: Environment variables the engine reads; nothing else of the environment is consulted or recorded.
 ENV_NAMES = (
@@ -58,6 +63,36 @@ class Program:
     path: str | None
     problem: str  # "" when it ran and exited 0
     said: str  # the first line of its output
+
+
+def ask_version(
+    evidence: Evidence,
+    path: str,
+    first: tuple[str, ...],
+    then: tuple[str, ...],
+    parse: Callable[[str], V],
+    accept: Callable[[CommandResult, V], bool] = lambda run, _: run.ok,
+) -> tuple[Program, V | None]:
+    """Run ``path first`` and, when its version is not to be had (``accept``), ``path then``:
+    the program as it ran and the version ``parse`` read (None when neither gave one).
+
+    A program that did not run to the end (timed out, not executable) is not asked twice.
+    """
+    run = evidence.run(Command(path, first))
+    found = Program(path, run.problem(), run.first_line())
+    with contextlib.suppress(ParseError):
+        version = parse(run.stdout)
+        if accept(run, version):
+            return found, version
+    if run.error:
+        return found, None
+    second = evidence.run(Command(path, then))
+    try:
+        version = parse(second.stdout)
+    except ParseError as exc:
+        problem = second.problem() or run.problem() or f"`{second.command}`: {exc}"
+        return Program(path, problem, second.first_line()), None
+    return Program(path, second.problem(), second.first_line()), version
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ikscheck import cloudapi, oc, versions
 from ikscheck.cloudapi import Answer
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Command, Evidence, HttpResult, Program
+from ikscheck.evidence import Evidence, HttpResult, Program, ask_version
 from ikscheck.oc import OcVersion
 from ikscheck.versions import KubeVersion
 
@@ -123,20 +123,9 @@ class OcFacts:
         """
         if self.oc_path is None:
             return Program(None, NOT_FOUND, ""), None
-        first = self.evidence.run(Command(self.oc_path, OC_VERSION))
-        found = Program(self.oc_path, first.problem(), first.first_line())
-        if first.ok:
-            with contextlib.suppress(ParseError):
-                return found, oc.parse_oc_version(first.stdout)
-        if first.error:
-            return found, None
-        text = self.evidence.run(Command(self.oc_path, OC_VERSION_TEXT))
-        try:
-            version = oc.parse_oc_version(text.stdout)
-        except ParseError as exc:
-            problem = text.problem() or first.problem() or f"`{text.command}`: {exc}"
-            return Program(self.oc_path, problem, text.first_line()), None
-        return Program(self.oc_path, text.problem(), text.first_line()), version
+        return ask_version(
+            self.evidence, self.oc_path, OC_VERSION, OC_VERSION_TEXT, oc.parse_oc_version
+        )
 
     def oc_version(self) -> OcVersion:
         """The version of the oc that runs (:meth:`oc`), or why it is unknown."""

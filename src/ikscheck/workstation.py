@@ -22,7 +22,7 @@ from ikscheck import cliconfig, helm, ibmcloud, versions
 from ikscheck.cliconfig import CliConfig
 from ikscheck.cloudfacts import CloudFacts
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest, Program
+from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest, Program, ask_version
 from ikscheck.helm import HelmVersion, SkewRow
 from ikscheck.ibmcloud import PLUGIN_NAMES, Plugin
 from ikscheck.kubefacts import KubeconfigFacts
@@ -267,21 +267,15 @@ class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
         """
         if self.helm_path is None:
             return Program(None, "helm not installed; optional", ""), None
-        first = self.evidence.run(Command(self.helm_path, HELM_VERSION))
-        found = Program(self.helm_path, first.problem(), first.first_line())
-        with contextlib.suppress(ParseError):
-            version = helm.parse_helm_version(first.stdout)
-            if first.ok or version.tiller:
-                return found, version
-        if first.error:
-            return found, None
-        short = self.evidence.run(Command(self.helm_path, HELM_SHORT))
-        try:
-            version = helm.parse_helm_version(short.stdout)
-        except ParseError as exc:
-            problem = short.problem() or first.problem() or f"`{short.command}`: {exc}"
-            return Program(self.helm_path, problem, short.first_line()), None
-        return Program(self.helm_path, short.problem(), short.first_line()), version
+        return ask_version(
+            self.evidence,
+            self.helm_path,
+            HELM_VERSION,
+            HELM_SHORT,
+            helm.parse_helm_version,
+            # Helm 2 prints its version, then fails asking Tiller: that is its answer.
+            accept=lambda run, version: run.ok or version.tiller,
+        )
 
     def helm_version(self) -> HelmVersion:
         """The version of the helm that runs (:meth:`helm`), or why it is unknown."""
