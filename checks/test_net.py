@@ -8,10 +8,13 @@ from ikscheck.check import check, expect, observe
 from ikscheck.cloudapi import failure
 
 NETWORK = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to {host}"
-#: What fixes a broken stage, beyond the network path.
-BY_STAGE = {
-    "tls": "A proxy that inspects TLS needs its CA in REQUESTS_CA_BUNDLE",
-}
+
+
+def _cloud_fix(result, host):
+    """What to look at when an IBM Cloud endpoint does not answer over verified TLS."""
+    if result.stage == "tls":
+        return "A proxy that inspects TLS needs its CA in REQUESTS_CA_BUNDLE"
+    return NETWORK.format(host=host)
 
 
 def _answered(result, *, ok_below=500, fix=""):
@@ -47,8 +50,7 @@ def test_master_answers(workstation, cluster):
 )
 def test_iam_answers(workstation):
     result = workstation.iam_reachability()
-    fix = BY_STAGE.get(result.stage, "") or NETWORK.format(host=workstation.settings.iam_url)
-    _answered(result, fix=fix)
+    _answered(result, fix=_cloud_fix(result, workstation.settings.iam_url))
 
 
 @check(
@@ -59,5 +61,4 @@ def test_iam_answers(workstation):
 )
 def test_iks_answers(workstation):
     result = workstation.iks_result("/v1/regions", credential="")  # reachability, not access
-    fix = BY_STAGE.get(result.stage, "") or NETWORK.format(host=workstation.settings.containers_url)
-    _answered(result, fix=fix)
+    _answered(result, fix=_cloud_fix(result, workstation.settings.containers_url))
