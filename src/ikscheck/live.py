@@ -347,6 +347,11 @@ class LiveSource:
                 token,
                 "" if token else f"the API key exchange failed ({failed}): nothing to send",
             )
+        # Read once, however many requests (a fleet's clusters) it authorises.
+        return self._once(f"bearer {source}", lambda: self._cli_session(source))
+
+    def _cli_session(self, source: str) -> tuple[str, str]:
+        """The ``IAMToken`` of the CLI config at ``source``, or "" and why there is none."""
         try:
             with open(source, encoding="utf-8") as handle:
                 config = json.load(handle)
