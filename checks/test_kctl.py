@@ -1,5 +1,7 @@
 """KCTL: kubectl is installed and within one minor version of the cluster."""
 
+import posixpath
+
 from ikscheck.check import NotApplicable, check, conclude, expect, observe, warn
 
 
@@ -48,9 +50,29 @@ def test_kubectl_on_path(workstation, cluster):
         raise NotApplicable(f"no kubectl on PATH{used}")
     listing = ", ".join(f"{k.path} ({k.minor})" for k in found)
     observe(f"{len(found)} kubectl on PATH: {listing}")
+    server = workstation.server_minor(cluster)
+    hint, fix = _came_with_oc(workstation, cluster, found[0], server)
     if len({k.minor for k in found}) > 1:
-        server = workstation.server_minor(cluster)
         matching = next(
             (k.path for k in found if k.minor == server), f"none matches server {server}"
         )
-        warn(f"{listing}; {workstation.kubectl_path} wins; matching the cluster: {matching}")
+        said = f"{listing}; {workstation.kubectl_path} wins; matching the cluster: {matching}"
+        warn(said + hint, remediation=fix)
+    if hint:  # one kubectl, oc's, of another minor: the fix is a kubectl before oc's folder
+        warn(f"kubectl {found[0].minor} vs server {server}{hint}", remediation=fix)
+
+
+def _came_with_oc(workstation, cluster, winner, server):
+    """Say so when the kubectl that wins on PATH is oc's and a community cluster's minor
+    differs from it (oc's kubectl follows OpenShift releases, not the cluster)."""
+    if winner.minor == server or not server[:1].isdigit():
+        return "", ""
+    oc = workstation.oc_of_kubectl(winner.path, winner.realpath)
+    if oc is None or workstation.cluster_kind(cluster).openshift is not False:
+        return "", ""
+    folder = posixpath.dirname(oc)
+    hint = f"; the kubectl that wins on PATH ({winner.path}) came with oc ({oc})"
+    fix = (
+        f"Install kubectl {server} in a folder before {folder} on PATH (oc's own is {winner.minor})"
+    )
+    return hint, fix

@@ -25,6 +25,17 @@ Routes
     ``iam/error-BXNIM0415E.json``. Another grant type, or no key: 400 with a BXNIM error
     (`UNSUPPORTED_GRANT`, `MISSING_APIKEY`).
 
+    The API key grant asked by the CLI's client (``Authorization: Basic`` ``bx:bx``) comes with
+    an opaque ``refresh_token`` this server takes back; without that client, IAM's
+    ``"not_supported"``. ``grant_type=refresh_token`` with a refresh token it issued (or took
+    with `accept_refresh`): with ``response_type=delegated_refresh_token`` and
+    ``receiver_client_ids=kube``, ``{"delegated_refresh_token": ...}`` (``iam/
+    token-delegated.json``); otherwise a new token answer. An unknown refresh token: 400
+    BXNIM0407E; one taken with ``expired=True``: 400 BXNIM0408E (``iam/error-BXNIM0408E.json``).
+    The ``kube`` client's exchange (``grant_type`` the delegated refresh token grant, ``Basic``
+    ``kube:kube``) of a delegated token it issued: ``iam/token-kube-exchange.json`` with a
+    fresh ``id_token`` (claims of ``iam/claims-id-token.json``, ``aud`` kube).
+
     ``GET /v1/regions``, ``/v1/clusters``, ``/v1/clusters/<name or id>``, ``/v1/versions``
     (IKS): they need ``Authorization: Bearer <a token this server issued, not expired by its
     clock>``; else 401 with an IKS error body (`UNAUTHORIZED`). An unknown cluster: 404 with the
@@ -33,7 +44,13 @@ Routes
     ``GET /version`` (the master, no credential needed, as on IKS): ``kubernetes/
     version-iks.json`` with the version of ``master_version`` ("1.29" or "1.29.3"), by default
     the first cluster's ``masterKubeVersion``; its ``gitVersion`` ends ``+IKS``, or an OpenShift
-    build's commit (``+67d3387``) when the first cluster's ``type`` is ``openshift``.
+    build's commit (``+67d3387``) when the first cluster's ``type`` is ``openshift``. A request
+    that sends a bearer token must send an id token of the kube exchange (and
+    ``refuse_id_tokens`` be False): else 401 with ``kubernetes/status-401.json``.
+
+    ``POST /apis/authentication.k8s.io/v1/selfsubjectreviews`` (the master) with such an id
+    token: 201, ``kubernetes/selfsubjectreview.json`` naming ``IAM#<the token's email>``; 401
+    as above; 404 (a Kubernetes ``Status``) when ``serves_whoami`` is False, as before 1.28.
 
     ``GET /.well-known/oauth-authorization-server`` (the master's OpenShift OAuth discovery,
     no credential): ``openshift/oauth-authorization-server.json`` with its ``issuer`` and
@@ -51,7 +68,12 @@ State (plain attributes, read at each request)
     naming the sample's master URL gets this server's URL at ``start()``; `cluster_document`
     makes more), ``regions``, ``versions``, ``master_version``, ``api_key``, ``clock_offset``
     (a `timedelta` added to the server's clock: token times and the HTTP ``Date`` header; for
-    a clock 10 minutes off). `issue_token` gives a valid access token without a request.
+    a clock 10 minutes off), ``extra_headers`` (added to every answer: a cookie, a token in
+    a header), ``refuse_id_tokens``, ``serves_whoami`` (see the master's routes), ``account``
+    (the ``account.bss`` of the tokens it issues: the API key's account, by default the
+    samples' ``ACCOUNT``). `issue_token` gives a valid access
+    token without a request. As IKS does, the IKS routes show only the clusters of the token's
+    account (the ``a/<account>`` of a cluster's ``crn``; a cluster without one is shown to all).
 
 Record
     ``requests``: every request as a `Hit` (method, path, url with query, headers, form fields,
@@ -89,6 +111,7 @@ Faults
 
 from __future__ import annotations
 
+import base64
 import copy
 import fnmatch
 import json
@@ -127,6 +150,8 @@ __all__ = [
 ]
 
 API_KEY = "canary-api-key-fakecloud-0123456789abcdef"
+#: The account of the samples: the CLI config's Account.GUID, the tokens', the clusters' crn.
+ACCOUNT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
 #: Access tokens are signed with this (HS256). ikscheck never verifies signatures.
 SIGNING_KEY = "fakecloud-test-signing-key-not-a-secret-0123456789"
@@ -152,6 +177,23 @@ UNSUPPORTED_GRANT = {
 MISSING_APIKEY = {
     "errorCode": "BXNIM0109E",
     "errorMessage": "Property missing or empty. Property name: apikey",
+}
+#: IAM's answer to a refresh token it did not issue (the invalid-token code, confirmed).
+REFRESH_INVALID = {
+    "errorCode": "BXNIM0407E",
+    "errorMessage": "Provided refresh token is invalid",
+}
+DELEGATED_GRANT = "urn:ibm:params:oauth:grant-type:delegated-refresh-token"
+#: IAM's public clients, as ``Authorization: Basic`` sends them (id and secret the same).
+CLI_CLIENT = "Basic " + base64.b64encode(b"bx:bx").decode()
+KUBE_CLIENT = "Basic " + base64.b64encode(b"kube:kube").decode()
+WHOAMI = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+#: What a Kubernetes API server answers for a resource it does not serve.
+NOT_FOUND = {
+    "message": "the server could not find the requested resource",
+    "reason": "NotFound",
+    "code": 404,
+    "details": {},
 }
 #: IKS's answer to a missing, unknown or expired bearer token. The shape is IKS's (a 401 with
 #: ``type`` Authentication is seen in public reports, code E0058 for a missing account header);
@@ -262,6 +304,7 @@ class FakeCloud(LoopbackServer):
         super().__init__(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
         self.no_handler_status_code = 404
         self.api_key = api_key
+        self.account = ACCOUNT
         self.clock_offset = clock_offset
         self.clusters: list[dict[str, Any]] = (
             [self.cluster_document()] if clusters is None else clusters
@@ -274,6 +317,13 @@ class FakeCloud(LoopbackServer):
         self._in_flight: set[threading.Thread] = set()
         self._faults: list[_Fault] = []
         self._issued: dict[str, int] = {}  # access token -> exp
+        self.extra_headers: dict[str, str] = {}  # sent with every answer (a cookie, a token)
+        self.refuse_id_tokens = False
+        self.serves_whoami = True
+        self._refresh: dict[str, bool] = {}  # refresh token -> expired
+        self._delegated: set[str] = set()
+        self._id_tokens: dict[str, str] = {}  # kube id token -> its email
+        self._accounts: dict[str, str] = {}  # access token -> its account.bss
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._routes()
@@ -343,9 +393,16 @@ class FakeCloud(LoopbackServer):
     def accept(self, token: str) -> None:
         """Take ``token`` (issued elsewhere: a CLI session's) as one this server issued, until
         its ``exp``."""
-        exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+        claims = jwt.decode(token, options={"verify_signature": False})
         with self._lock:
-            self._issued[token] = int(exp)
+            self._issued[token] = int(claims.get("exp"))
+            self._accounts[token] = str((claims.get("account") or {}).get("bss", ""))
+
+    def accept_refresh(self, token: str, *, expired: bool = False) -> None:
+        """Take ``token`` (a CLI session's ``IAMRefreshToken``) as a refresh token this server
+        issued; ``expired``: one it refuses as expired."""
+        with self._lock:
+            self._refresh[token] = expired
 
     def issue_token(self) -> str:
         """A fresh access token, as the API key grant gives, valid for the IKS routes."""
@@ -360,9 +417,11 @@ class FakeCloud(LoopbackServer):
             jti=str(uuid.uuid4()),
             grant_type=APIKEY_GRANT,
         )
+        claims["account"]["bss"] = self.account
         token = jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
         with self._lock:
             self._issued[token] = claims["exp"]
+            self._accounts[token] = self.account
         return token, claims["exp"]
 
     # -- faults and the record ---------------------------------------------------------------
@@ -436,6 +495,7 @@ class FakeCloud(LoopbackServer):
             self.max_in_flight = max(self.max_in_flight, len(self._in_flight))
         try:
             response = self._answer(request, hit)
+            response.headers.extend(self.extra_headers)
             hit.status = response.status_code
             return response
         finally:
@@ -478,12 +538,13 @@ class FakeCloud(LoopbackServer):
             self._iks(lambda _: self.versions)
         )
         self.expect_request("/v1/clusters", method="GET").respond_with_handler(
-            self._iks(lambda _: self.clusters)
+            self._iks(self._visible)
         )
         self.expect_request(re.compile(r"/v1/clusters/[^/]+"), method="GET").respond_with_handler(
             self._iks(self._cluster)
         )
         self.expect_request("/version", method="GET").respond_with_handler(self._version)
+        self.expect_request(WHOAMI, method="POST").respond_with_handler(self._whoami)
         self.expect_request(IAM_DISCOVERY, method="GET").respond_with_handler(self._discovery)
         self.expect_request(OAUTH_DISCOVERY, method="GET").respond_with_handler(self._oauth)
 
@@ -507,6 +568,10 @@ class FakeCloud(LoopbackServer):
 
     def _token(self, request: Request) -> Response:
         grant = request.form.get("grant_type", "")
+        if grant == "refresh_token":
+            return self._refresh_grant(request)
+        if grant == DELEGATED_GRANT:
+            return self._kube_exchange(request)
         if grant != APIKEY_GRANT:
             return _json(400, _iam_error(UNSUPPORTED_GRANT))
         key = request.form.get("apikey", "")
@@ -514,17 +579,79 @@ class FakeCloud(LoopbackServer):
             return _json(400, _iam_error(MISSING_APIKEY))
         if key != self.api_key:
             return _json(400, _iam_error(_sample("iam", "error-BXNIM0415E.json")))
+        refresh = "not_supported"  # IAM's word when the client is not the CLI's
+        if request.headers.get("Authorization") == CLI_CLIENT:
+            refresh = self._new_refresh()
+        return _json(200, self._token_answer(refresh))
+
+    def _token_answer(self, refresh: str) -> dict[str, Any]:
         token, exp = self._issue()
-        doc = _sample("iam", "token-apikey.json")
+        doc: dict[str, Any] = _sample("iam", "token-apikey.json")
         doc.update(
             access_token=token,
-            refresh_token=secrets.token_urlsafe(48),
+            refresh_token=refresh,
             token_type="Bearer",
             expires_in=TOKEN_LIFETIME,
             expiration=exp,
             scope="ibm openid",
         )
+        return doc
+
+    def _new_refresh(self) -> str:
+        token = secrets.token_urlsafe(48)
+        with self._lock:
+            self._refresh[token] = False
+        return token
+
+    def _refresh_grant(self, request: Request) -> Response:
+        with self._lock:
+            expired = self._refresh.get(request.form.get("refresh_token", ""))
+        if expired is None:
+            return _json(400, _iam_error(REFRESH_INVALID))
+        if expired:
+            return _json(400, _iam_error(_sample("iam", "error-BXNIM0408E.json")))
+        receivers = request.form.get("receiver_client_ids", "").split()
+        if request.form.get("response_type") == "delegated_refresh_token" and "kube" in receivers:
+            delegated = secrets.token_urlsafe(48)
+            with self._lock:
+                self._delegated.add(delegated)
+            return _json(200, {"delegated_refresh_token": delegated})
+        return _json(200, self._token_answer(self._new_refresh()))
+
+    def _kube_exchange(self, request: Request) -> Response:
+        with self._lock:
+            known = request.form.get("refresh_token", "") in self._delegated
+        if request.headers.get("Authorization") != KUBE_CLIENT or not known:
+            return _json(400, _iam_error(REFRESH_INVALID))
+        doc = self._token_answer(self._new_refresh())
+        claims = _sample("iam", "claims-id-token.json")
+        issued = int(self.now())
+        claims.update(iat=issued, exp=issued + TOKEN_LIFETIME, aud="kube")
+        id_token = jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
+        with self._lock:
+            self._id_tokens[id_token] = str(claims.get("email", ""))
+        doc.update(id_token=id_token, scope="ibm openid containers-kubernetes")
         return _json(200, doc)
+
+    def _id_token_email(self, request: Request) -> str | None:
+        """The email of the request's kube id token; None when it sends another credential
+        (or this master refuses id tokens)."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        with self._lock:
+            email = self._id_tokens.get(token.strip())
+        if scheme.lower() != "bearer" or self.refuse_id_tokens:
+            return None
+        return email
+
+    def _whoami(self, request: Request) -> Response:
+        if not self.serves_whoami:
+            return _json(404, {**_sample("kubernetes", "status-401.json"), **NOT_FOUND})
+        email = self._id_token_email(request)
+        if email is None:
+            return _json(401, _sample("kubernetes", "status-401.json"))
+        review = _sample("kubernetes", "selfsubjectreview.json")
+        review["status"]["userInfo"]["username"] = f"IAM#{email}"
+        return _json(201, review)
 
     def _authorised(self, request: Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -543,11 +670,25 @@ class FakeCloud(LoopbackServer):
 
         return handler
 
+    def _visible(self, request: Request) -> list[dict[str, Any]]:
+        """The clusters of the account of the request's token (IKS shows no other)."""
+        token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        with self._lock:
+            account = self._accounts.get(token, "")
+        return [
+            c
+            for c in self.clusters
+            if "" in (account, _crn_account(c)) or account == _crn_account(c)
+        ]
+
     def _cluster(self, request: Request) -> dict[str, Any] | None:
         wanted = request.path.rsplit("/", 1)[1]
-        return next((c for c in self.clusters if wanted in (c.get("name"), c.get("id"))), None)
+        found = (c for c in self._visible(request) if wanted in (c.get("name"), c.get("id")))
+        return next(found, None)
 
-    def _version(self, _: Request) -> Response:
+    def _version(self, request: Request) -> Response:
+        if "Authorization" in request.headers and self._id_token_email(request) is None:
+            return _json(401, _sample("kubernetes", "status-401.json"))
         doc = _sample("kubernetes", "version-iks.json")
         version = self.master_version
         if version is None and self.clusters:
@@ -559,6 +700,13 @@ class FakeCloud(LoopbackServer):
             build = OPENSHIFT_BUILD if openshift else "+IKS"
             doc.update(major=major, minor=minor, gitVersion=f"v{major}.{minor}.{patch}{build}")
         return _json(200, doc)
+
+
+def _crn_account(cluster: dict[str, Any]) -> str:
+    """The account in a cluster's ``crn`` (``a/<account>``); "" when it names none."""
+    parts = str(cluster.get("crn", "")).split(":")
+    scope = parts[6] if len(parts) > 6 else ""
+    return scope.removeprefix("a/") if scope.startswith("a/") else ""
 
 
 def _json(status: int, doc: Any) -> Response:

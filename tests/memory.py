@@ -100,9 +100,12 @@ class Setup:
         self.records[which_key(name)] = list(paths)
 
     def master(self) -> dict[str, Any]:
-        """The recorded ``GET <server>/version`` of the cluster."""
+        """The recorded ``GET <server>/version`` of the cluster, as NET-001 asks it (with no
+        credential)."""
         [key] = [
-            k for k in self.records if k.startswith("GET ") and k.split()[1].endswith("/version")
+            k
+            for k in self.records
+            if k.startswith("GET ") and k.split()[1].endswith("/version") and not _credential(k)
         ]
         return self.records[key]  # type: ignore[no-any-return]
 
@@ -118,7 +121,10 @@ class Setup:
         """The recorded HTTP answer whose URL path is ``path``, changed in place by tests.
 
         ``credential`` picks among requests sharing the path by their credential suffix
-        (``""``: unauthenticated, ``"apikey"``, ``"bearer:apikey"``); None takes the only one.
+        (``""``: unauthenticated, ``"apikey"``, ``"bearer:apikey"``, ``"refresh:apikey"``,
+        ``"delegated:kube"``, ``"bearer:kube"``); None takes the only one, or where the
+        setup guide's flow (API-007) shares the path, the request asked before it: the
+        unauthenticated one, else the API key grant.
         """
         found = [
             key
@@ -127,6 +133,9 @@ class Setup:
             and urlsplit(key.split()[1]).path == path
             and (credential is None or _credential(key) == credential)
         ]
+        if credential is None and len(found) > 1:
+            first = [k for k in found if _credential(k) in ("", "apikey")]
+            found = first if len(first) == 1 else found
         if len(found) != 1:
             asked = "" if credential is None else f" with credential {credential!r}"
             if not found:

@@ -54,13 +54,14 @@ def test_replay_never_touches_the_machine(run_suite, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HOME", "/nonexistent")
     run = run_suite("--replay", str(HEALTHY))
     # No helm was recorded: HELM-001 and HELM-002 skip, helm being optional; the cluster is
-    # community Kubernetes: the OC checks skip.
+    # community Kubernetes: the OC checks skip; TOK-005 is opt-in.
     assert {n: s for n, s in statuses(run).items() if s != "pass"} == {
         "checks/test_helm.py::test_helm_runs": "skip",
         "checks/test_helm.py::test_helm_skew[mycluster]": "skip",
         "checks/test_oc.py::test_oc_runs[mycluster]": "skip",
         "checks/test_oc.py::test_oc_skew[mycluster]": "skip",
         "checks/test_oc.py::test_oauth_discovery[mycluster]": "skip",
+        "checks/test_iam.py::test_cli_refresh_token": "skip",  # opt-in
     }
 
 

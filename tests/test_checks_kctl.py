@@ -210,3 +210,76 @@ def test_kctl_003_warns_about_a_second_kubectl_of_another_minor(server: str) -> 
     assert found.remediation == (
         "Remove the other kubectl binaries from PATH, or put the matching one first"
     )
+
+
+# -- KCTL-003: the kubectl that came with oc ----------------------------------------------------
+
+OC_FIX = "Install kubectl 1.{server} in a folder before {folder} on PATH (oc's own is {own})"
+
+
+def with_oc(setup: Setup, oc: str, realpath: str | None = None) -> Setup:
+    """An ``oc`` on PATH at ``oc`` (a link to ``realpath``, if given)."""
+    setup.which("oc", oc)
+    setup.file(oc, text=None, mode=0o755, realpath=realpath or oc)
+    return setup
+
+
+def test_kctl_003_warns_when_the_only_kubectl_came_with_oc_and_misses_the_cluster() -> None:
+    """oc's folder holds the kubectl: the fix is a kubectl of the cluster's minor before it."""
+    setup = with_oc(Setup(), f"{BIN}/oc")
+    set_server(setup, CLIENT.minor - 2)
+    found = setup.judge("KCTL-003", cluster=CLUSTER)
+    assert found.status == "warn"
+    assert found.message == (
+        f"kubectl {CLIENT.minor_str} vs server 1.{CLIENT.minor - 2}; the kubectl that wins on "
+        f"PATH ({KUBECTL}) came with oc ({BIN}/oc)"
+    )
+    assert found.remediation == OC_FIX.format(
+        server=CLIENT.minor - 2, folder=BIN, own=CLIENT.minor_str
+    )
+
+
+def test_kctl_003_a_kubectl_linked_to_oc_came_with_it() -> None:
+    setup = Setup()
+    setup.which("kubectl", "/opt/oc/kubectl")
+    add_kubectl(setup, "/opt/oc/kubectl", CLIENT.minor, realpath="/opt/openshift/bin/oc")
+    with_oc(setup, "/usr/local/bin/oc", realpath="/opt/openshift/bin/oc")
+    set_server(setup, CLIENT.minor + 1)
+    found = setup.judge("KCTL-003", cluster=CLUSTER)
+    assert found.status == "warn"
+    assert found.message.endswith(
+        "; the kubectl that wins on PATH (/opt/oc/kubectl) came with oc (/usr/local/bin/oc)"
+    )
+
+
+def test_kctl_003_several_kubectls_say_the_winner_came_with_oc() -> None:
+    setup = with_oc(Setup(), f"{BIN}/oc")
+    other, minor = f"{ROOT}/bin2/kubectl", CLIENT.minor - 2
+    setup.which("kubectl", KUBECTL, other)
+    add_kubectl(setup, other, minor)
+    set_server(setup, minor)
+    found = setup.judge("KCTL-003", cluster=CLUSTER)
+    assert found.status == "warn"
+    assert found.message == (
+        f"{KUBECTL} ({CLIENT.minor_str}), {other} (1.{minor}); {KUBECTL} wins; matching the "
+        f"cluster: {other}; the kubectl that wins on PATH ({KUBECTL}) came with oc ({BIN}/oc)"
+    )
+    assert found.remediation == OC_FIX.format(server=minor, folder=BIN, own=CLIENT.minor_str)
+
+
+@pytest.mark.parametrize(
+    "case", ["matches-the-cluster", "oc-elsewhere", "openshift-cluster", "no-oc-recorded"]
+)
+def test_kctl_003_says_nothing_of_oc_unless_its_kubectl_misses_a_community_cluster(
+    case: str,
+) -> None:
+    setup = with_oc(Setup(), "/opt/oc/oc" if case == "oc-elsewhere" else f"{BIN}/oc")
+    if case != "matches-the-cluster":
+        set_server(setup, CLIENT.minor - 2)
+    if case == "openshift-cluster":
+        setup.http_json(f"/v1/clusters/{CLUSTER}", lambda doc: doc.update(type="openshift"))
+    if case == "no-oc-recorded":  # a bundle recorded before KCTL-003 asked for oc
+        setup.records.pop(next(k for k in setup.records if k.startswith("which") and "oc" in k))
+    found = setup.judge("KCTL-003", cluster=CLUSTER)
+    assert found.status == "pass"
+    assert "oc" not in found.message.replace(KUBECTL, "")

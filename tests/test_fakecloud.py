@@ -21,6 +21,7 @@ import pytest
 import requests
 import trustme
 
+import fakecloud
 import testenv
 from fakecloud import APIKEY_GRANT, HUGE_SIZE, SIGNING_KEY, FakeCloud, running
 from ikscheck import jsonschemas
@@ -138,7 +139,7 @@ def test_each_route_serves_its_sample_shape(cloud: FakeCloud, ca_file: str) -> N
         ("/v1/versions", "iks-versions"),
         ("/version", "k8s-version"),
     ]:
-        answer = get(cloud, ca_file, path)
+        answer = get(cloud, ca_file, path, token=None if path == "/version" else "")
         assert answer.status_code == 200, path
         assert answer.headers["Content-Type"] == "application/json"
         assert jsonschemas.problems(answer.json(), schema) == [], path
@@ -236,7 +237,7 @@ def test_the_newest_matching_fault_wins_until_used_up(cloud: FakeCloud, ca_file:
     assert get(cloud, ca_file, "/v1/regions").status_code == 502
     assert get(cloud, ca_file, "/v1/regions").status_code == 500
     assert get(cloud, ca_file, "/v1/versions").status_code == 500
-    assert get(cloud, ca_file, "/version").status_code == 200
+    assert get(cloud, ca_file, "/version", token=None).status_code == 200
     cloud.clear_faults("/v1/*")
     assert get(cloud, ca_file, "/v1/regions").status_code == 200
 
@@ -331,7 +332,7 @@ def test_clear_keeps_the_routes(cloud: FakeCloud, ca_file: str) -> None:
     get(cloud, ca_file, "/version")
     cloud.clear()
     assert cloud.requests == []
-    assert get(cloud, ca_file, "/version").status_code == 200
+    assert get(cloud, ca_file, "/version", token=None).status_code == 200
     assert get(cloud, ca_file, "/nothing").status_code == 404
 
 
@@ -356,3 +357,63 @@ def test_an_openshift_masters_version_is_an_openshift_build(cloud: FakeCloud, ca
     cloud.master_version = "1.29.10"
     doc = get(cloud, ca_file, "/version", token=None).json()
     assert (doc["minor"], doc["gitVersion"]) == ("29", "v1.29.10+67d3387")
+
+
+# -- the setup guide's flow from an API key to the Kubernetes API ------------------------------
+
+
+def post(cloud: FakeCloud, ca_file: str, client: str, **form: str) -> requests.Response:
+    headers = {"Authorization": client} if client else {}
+    url = cloud.url + "/identity/token"
+    return requests.post(url, data=form, headers=headers, verify=ca_file, timeout=5)
+
+
+def test_the_flow_from_an_api_key_to_the_master_and_who_it_sees(
+    cloud: FakeCloud, ca_file: str
+) -> None:
+    assert grant(cloud, ca_file).json()["refresh_token"] == "not_supported"  # not the CLI's client
+    apikey = {"grant_type": APIKEY_GRANT, "apikey": CANARY}
+    refresh = post(cloud, ca_file, fakecloud.CLI_CLIENT, **apikey).json()["refresh_token"]
+    delegation = {"response_type": "delegated_refresh_token", "receiver_client_ids": "kube"}
+    answer = post(
+        cloud, ca_file, fakecloud.CLI_CLIENT, grant_type="refresh_token", refresh_token=refresh,
+        **delegation,
+    )  # fmt: skip
+    assert jsonschemas.problems(answer.json(), "iam-delegated-token") == []
+    delegated = answer.json()["delegated_refresh_token"]
+    exchange = {"grant_type": fakecloud.DELEGATED_GRANT, "refresh_token": delegated}
+    assert post(cloud, ca_file, fakecloud.CLI_CLIENT, **exchange).status_code == 400  # not kube
+    answer = post(cloud, ca_file, fakecloud.KUBE_CLIENT, **exchange)
+    assert jsonschemas.problems(answer.json(), "iam-id-token") == []
+    id_token = answer.json()["id_token"]
+    assert jwt.decode(id_token, options={"verify_signature": False})["aud"] == "kube"
+    version = get(cloud, ca_file, "/version", token=id_token)
+    assert jsonschemas.problems(version.json(), "k8s-version") == []
+    assert get(cloud, ca_file, "/version").status_code == 401  # an access token is not one
+    headers = {"Authorization": f"Bearer {id_token}"}
+    review = requests.post(
+        cloud.url + fakecloud.WHOAMI, json={}, headers=headers, verify=ca_file, timeout=5
+    )
+    assert review.status_code == 201
+    assert jsonschemas.problems(review.json(), "k8s-selfsubjectreview") == []
+    assert review.json()["status"]["userInfo"]["username"] == "IAM#jane.doe@example.com"
+    cloud.refuse_id_tokens = True
+    refused = get(cloud, ca_file, "/version", token=id_token)
+    assert (refused.status_code, refused.json()["reason"]) == (401, "Unauthorized")
+    cloud.serves_whoami = False
+    gone = requests.post(cloud.url + fakecloud.WHOAMI, json={}, verify=ca_file, timeout=5)
+    assert (gone.status_code, gone.json()["reason"]) == (404, "NotFound")
+
+
+def test_a_refresh_token_it_took_is_exchanged_or_refused_as_expired(
+    cloud: FakeCloud, ca_file: str
+) -> None:
+    cloud.accept_refresh("the-cli-refresh-token")
+    cloud.accept_refresh("an-old-one", expired=True)
+    fresh = post(cloud, ca_file, fakecloud.CLI_CLIENT, grant_type="refresh_token",
+                 refresh_token="the-cli-refresh-token")  # fmt: skip
+    assert jsonschemas.problems(fresh.json(), "iam-token") == []
+    for token, code in [("an-old-one", "BXNIM0408E"), ("never-issued", "BXNIM0407E")]:
+        answer = post(cloud, ca_file, fakecloud.CLI_CLIENT, grant_type="refresh_token",
+                      refresh_token=token)  # fmt: skip
+        assert (answer.status_code, answer.json()["errorCode"]) == (400, code)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ikscheck.jwts import KEEP_CLAIMS, redact_jwt
+from ikscheck.jwts import KEEP_CLAIMS, KEEP_MEMBERS, redact_jwt
 from redaction_samples import CANARY_REFRESH, claims_of, read
 
 
@@ -20,10 +20,23 @@ def test_redact_jwt_keeps_header_and_checked_claims() -> None:
         assert head == token.split(".")[0]
         assert signature == "redacted"
         before, after = claims_of(token), claims_of(redacted)
-        assert after == {k: v for k, v in before.items() if k in KEEP_CLAIMS}
+        kept = {k: v for k, v in before.items() if k in KEEP_CLAIMS}
+        for name, members in KEEP_MEMBERS.items():
+            if isinstance(kept.get(name), dict):
+                kept[name] = {k: v for k, v in kept[name].items() if k in members}
+        assert after == kept
         for personal in ("email", "sub", "name", "iam_id", "given_name"):
             assert personal not in after
         assert redact_jwt(redacted) == redacted
+
+
+def test_redact_jwt_keeps_the_account_and_nothing_else_of_it() -> None:
+    """ACCT-001 reads the access token's account.bss; IMS ids and flags are not kept."""
+    token = json.loads(read("iam/token-apikey.json"))["access_token"]
+    assert "boundary" in claims_of(token)["account"]
+    redacted = redact_jwt(token)
+    assert redacted is not None
+    assert claims_of(redacted)["account"] == {"bss": "0a1b2c3d4e5f60718293a4b5c6d7e8f9"}
 
 
 def test_redact_jwt_refresh_token_with_opaque_payload() -> None:

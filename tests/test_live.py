@@ -822,3 +822,59 @@ def test_read_keeps_bytes_that_are_not_utf8_for_the_readers_to_refuse(tmp_path: 
     result = live(tmp_path).read(str(path))
     assert result.text is not None
     assert result.text.encode("utf-8", "surrogateescape") == path.read_bytes()
+
+
+# -- the setup guide's flow: tokens IAM issues, held by the source only -------------------------
+
+
+def test_the_flow_sends_each_token_it_was_given_and_keeps_none_in_what_it_hands_out(
+    tmp_path: Path, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fakecloud
+    from ikscheck import cloudapi
+
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    with fakecloud.running(ca, api_key=API_KEY) as cloud:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"IAMToken": "", "IAMRefreshToken": "cli-refresh-CANARY"}))
+        cloud.accept_refresh("cli-refresh-CANARY")
+        source = live(
+            tmp_path, env={"IBMCLOUD_API_KEY": API_KEY}, settings=Settings(iam_url=cloud.url)
+        )
+        review = source.send(cloudapi.whoami_request(cloud.url, ca.cert_pem.bytes()))
+        refreshed = source.send(cloudapi.refresh_grant(cloud.url, str(config)))
+        sent = {h.form.get("grant_type"): h for h in cloud.requests if h.path == "/identity/token"}
+        made = [*cloud._delegated, *cloud._id_tokens, *cloud._refresh]
+    assert review.status == 201
+    # Each step sent what the one before it gave, with IAM's client for it.
+    assert sent[fakecloud.DELEGATED_GRANT].form["refresh_token"] in made
+    assert sent[fakecloud.DELEGATED_GRANT].headers["Authorization"] == fakecloud.KUBE_CLIENT
+    assert refreshed.status == 200
+    handed = json.dumps(records(source))
+    for secret in [*made, API_KEY, "cli-refresh-CANARY"]:
+        assert secret not in handed
+    # The CLI session's new tokens are not kept to authorise anything.
+    kept = [t for found in source.source._tokens.values() for t in found.values()]
+    assert not set(kept) & set(json.loads(refreshed.body).values())
+
+
+def test_a_step_whose_token_never_came_is_not_sent_and_says_why(
+    tmp_path: Path, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fakecloud
+    from ikscheck import cloudapi
+
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    with fakecloud.running(ca, api_key="another-key") as cloud:
+        source = live(
+            tmp_path, env={"IBMCLOUD_API_KEY": API_KEY}, settings=Settings(iam_url=cloud.url)
+        )
+        answer = source.send(cloudapi.kube_exchange(cloud.url))
+        grants = [h.form["grant_type"] for h in cloud.requests if h.path == "/identity/token"]
+    assert grants == [fakecloud.APIKEY_GRANT]  # refused: the delegation was never asked
+    assert (answer.status, answer.error) == (
+        None,
+        "the API key exchange failed (HTTP 400): nothing to send",
+    )

@@ -58,6 +58,9 @@ HEALTHY = {
     ("API-004", C): "pass",
     ("API-005", C): "pass",
     ("API-006", C): "pass",
+    ("API-007", C): "pass",
+    # Opt-in (probe-cli-refresh), off in the recordings.
+    ("TOK-005", ()): "skip",
     # No helm on the recordings' workstations: optional, not applicable.
     ("HELM-001", ()): "skip",
     ("HELM-002", C): "skip",
@@ -65,6 +68,7 @@ HEALTHY = {
     ("OC-001", C): "skip",
     ("OC-002", C): "skip",
     ("OC-003", C): "skip",
+    ("ACCT-001", C): "pass",
 }
 #: An OpenShift 4.16 cluster with an oc of its release.
 OPENSHIFT = {**HEALTHY, ("OC-001", C): "pass", ("OC-002", C): "pass", ("OC-003", C): "pass"}
@@ -89,6 +93,8 @@ EXPECTED = {
         ("KCTL-001", ()): "pass",
         ("KCTL-002", (("cluster", "mycluster"),)): "pass",
         ("KCTL-003", (("cluster", "mycluster"),)): "pass",
+        ("TOK-005", ()): "skip",
+        ("ACCT-001", C): "pass",
     },
     "id-token-expired": {
         **HEALTHY,
@@ -103,22 +109,25 @@ EXPECTED = {
         ("KCFG-004", C): "fail",
         **{(i, C): "skip" for i in ("KCFG-005", "KCFG-006", "KCFG-007", "KCFG-008")},
         **{(i, C): "skip" for i in ("KCTL-002", "TOK-001", "TOK-002", "NET-001", "API-005")},
+        ("API-007", C): "skip",
     },
     "ca-missing": {
         **HEALTHY,
         ("KCFG-007", C): "fail",
-        **{(i, C): "skip" for i in ("KCTL-002", "NET-001", "API-005")},
+        **{(i, C): "skip" for i in ("KCTL-002", "NET-001", "API-005", "API-007")},
     },
     "api-key-invalid": {
         **HEALTHY,
         ("TOK-004", ()): "fail",
         ("API-002", ()): "skip",
-        **{(i, C): "skip" for i in ("API-003", "API-004", "API-005", "API-006")},
+        **{(i, C): "skip" for i in ("API-003", "API-004", "API-005", "API-006", "API-007")},
+        ("ACCT-001", C): "skip",
     },
     "cluster-not-found": {
         **HEALTHY,
         ("API-003", C): "fail",
         **{(i, C): "skip" for i in ("API-004", "API-005", "API-006")},
+        ("ACCT-001", C): "skip",
     },
     "cluster-critical": {
         **HEALTHY,
@@ -133,9 +142,19 @@ EXPECTED = {
         **{(i, H if p == C else p): status for (i, p), status in HEALTHY.items()},
         ("API-003", H): "fail",
         **{(i, H): "skip" for i in ("API-004", "API-005", "API-006")},
+        ("ACCT-001", H): "skip",
     },
     "openshift": OPENSHIFT,
     "oc-skew": {**OPENSHIFT, ("OC-002", C): "fail"},
+    # IKS shows the key no cluster of the cluster's account: API-003 fails; ACCT-001 learns
+    # the cluster's account with the CLI session and says whose the key is.
+    "api-key-other-account": {
+        **HEALTHY,
+        ("ACCT-001", C): "fail",
+        ("API-003", C): "fail",
+        **{(i, C): "skip" for i in ("API-004", "API-005", "API-006")},
+    },
+    "master-refuses-id-token": {**HEALTHY, ("API-007", C): "fail"},
 }
 
 

@@ -115,19 +115,22 @@ def test_healthy_two_clusters_pass_and_each_request_is_made_once(
     run = run_suite(*ws.args, "--cluster", testenv.CLUSTER_ID)
     finished(run, code=0)
     all_pass(run)
-    per_cluster = ("NET-001", "API-003", "API-004", "API-005", "API-006")
+    per_cluster = ("NET-001", "API-003", "API-004", "API-005", "API-006", "API-007")
     for name in (CLUSTER, testenv.CLUSTER_ID):
         for check_id in per_cluster:
             verdict(run, check_id, "pass", cluster=name)
     assert len(ours(run)) == 6 + 2 * len(per_cluster)
-    # Once per session, per name: the /version of both names is one URL, asked once. The
-    # regions are asked twice by design: without a credential (NET-003, reachability) and with
-    # one (API-002, access).
+    # Once per session, per name: the /version of both names is one URL, asked once (and once
+    # more with the kube id token: API-007). The regions are asked twice by design: without a
+    # credential (NET-003, reachability) and with one (API-002, access). IAM's token endpoint
+    # three times: the API key grant, then API-007's delegation and kube exchange.
     asked = Counter((h.method, h.path, "Authorization" in h.headers) for h in ws.cloud.requests)
     assert asked == {
-        ("POST", "/identity/token", False): 1,
+        ("POST", "/identity/token", True): 3,
         ("GET", fakecloud.IAM_DISCOVERY, False): 1,
         ("GET", "/version", False): 1,
+        ("GET", "/version", True): 1,
+        ("POST", fakecloud.WHOAMI, True): 1,
         ("GET", "/v1/regions", False): 1,
         ("GET", "/v1/regions", True): 1,
         ("GET", "/v1/clusters", True): 1,
@@ -147,7 +150,7 @@ def test_the_api_key_is_sent_only_in_the_token_form_and_shown_nowhere(
     verdict(run, "TOK-004", "pass", "IBMCLOUD_API_KEY exchanges for an IAM token")
     never_shown(testenv.API_KEY, run, bundle)
     grants = [h for h in ws.cloud.requests if h.path == "/identity/token"]
-    assert [g.form.get("apikey") for g in grants] == [testenv.API_KEY]
+    assert sorted(g.form.get("apikey", "") for g in grants) == ["", "", testenv.API_KEY]
     for hit in ws.cloud.requests:
         assert testenv.API_KEY not in hit.url
         assert not [v for v in hit.headers.values() if testenv.API_KEY in v], hit
@@ -165,7 +168,8 @@ def test_iam_503_twice_is_retried_and_tok_004_passes(make_workstation, run_suite
     finished(run, code=0)
     verdict(run, "TOK-004", "pass", "IBMCLOUD_API_KEY exchanges for an IAM token")
     all_pass(run)
-    assert ws.cloud.hits("/identity/token") == 3
+    # The grant's two retries and its answer; then API-007's delegation and exchange.
+    assert ws.cloud.hits("/identity/token") == 3 + 2
 
 
 def test_iam_503_always_fails_tok_004_and_blocks_the_iks_checks(

@@ -221,3 +221,27 @@ def test_kctl_002_a_dispatcher_without_a_matching_build_is_judged_itself(
         "warn",
         f"kubectl 1.{minor - 1} vs server 1.{minor}: skew 1",
     )
+
+
+def test_kctl_003_says_the_winning_kubectl_came_with_oc(
+    make_workstation, run_suite, tmp_path, monkeypatch
+) -> None:
+    """Real files: oc's folder first on PATH, its kubectl a link to oc (here the fixed
+    kubectl binary plays oc, which answers to either name), against a community cluster two
+    minors older."""
+    ws = make_workstation(server_minor_offset=-2)
+    folder = tmp_path / "openshift-client"
+    folder.mkdir()
+    (folder / "oc").symlink_to(testenv.fixed_kubectl()[0])
+    (folder / "kubectl").symlink_to("oc")
+    monkeypatch.setenv("PATH", f"{folder}:{ws.environ['PATH']}")
+    found = run_suite(*ws.args).check("KCTL-003", cluster=testenv.CLUSTER)
+    assert found["status"] == "warn"
+    assert found["message"].endswith(
+        f"; the kubectl that wins on PATH ({folder / 'kubectl'}) came with oc ({folder / 'oc'})"
+    )
+    server = f"{ws.kubectl.major}.{ws.kubectl.minor - 2}"
+    assert found["remediation"] == (
+        f"Install kubectl {server} in a folder before {folder} on PATH "
+        f"(oc's own is {ws.kubectl.minor_str})"
+    )

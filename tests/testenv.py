@@ -47,6 +47,8 @@ CLUSTER = "mycluster"
 CLUSTER_ID = "bq8r2k1d0f6mvs4ab1cg"
 #: The API key the fake IBM Cloud accepts (a canary: it must never appear in an artifact).
 API_KEY = "canary-api-key-fakecloud-0123456789abcdef"
+#: An account that is not the cluster's (the samples' is 0a1b2c3d4e5f60718293a4b5c6d7e8f9).
+OTHER_ACCOUNT = "5e8f0c2b7a9d41c6b3e2f1a0d9c8b7a6"
 #: A master the API may name instead of the kubeconfig's (nothing is ever sent there).
 OTHER_MASTER = "https://c9.us-south.containers.cloud.ibm.com:31999"
 
@@ -102,6 +104,13 @@ class Scenario:
     cluster_listed: bool = True  # False: the IKS API knows no such cluster (G0004)
     master_moved: bool = False  # True: the API names another master than the kubeconfig's
     clock_offset: float = 0.0  # seconds IBM Cloud's clock is ahead of this machine's
+    # The account of IBMCLOUD_API_KEY, and the one the CLI targets (Account.GUID and its
+    # session's token); None: the cluster's (the samples' ACCOUNT)
+    api_key_account: str | None = None
+    cli_account: str | None = None
+    cli_refresh: str = "valid"  # the CLI's IAMRefreshToken, to IAM: valid, expired, unknown
+    refuse_id_tokens: bool = False  # True: the master answers 401 to the kube id token
+    serves_whoami: bool = True  # False: the master serves no SelfSubjectReview (before 1.28)
     # -- the run --
     fleet: int = 0  # more clusters (fleet-000...), in the kubeconfig and the API, all checked
     cluster_option: bool = True  # False: no --cluster (the current context's cluster is checked)
@@ -217,14 +226,19 @@ def certificate_pem(not_after: datetime, cn: str = "mycluster-ca") -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def token(claims_sample: str, age: float, lifetime: float = 3600) -> str:
-    """A JWT with the claims of a sample, issued ``age`` seconds ago, valid ``lifetime``.
+def token(
+    claims_sample: str, age: float, lifetime: float = 3600, account: str | None = None
+) -> str:
+    """A JWT with the claims of a sample, issued ``age`` seconds ago, valid ``lifetime``
+    (``account``: its ``account.bss`` instead of the sample's).
 
     Signed with an invented key: ikscheck never verifies signatures, it judges expiry.
     """
     claims = json.loads((FORMATS / "iam" / claims_sample).read_text())
     issued = int(time.time() - age)
     claims.update(iat=issued, exp=issued + int(lifetime))
+    if account is not None:
+        claims["account"]["bss"] = account
     return jwt.encode(claims, "ikscheck-test-signing-key-not-a-secret-0123", algorithm="HS256")
 
 
@@ -268,7 +282,10 @@ def fleet(scenario: Scenario) -> list[tuple[str, str]]:
 def _cli_config(scenario: Scenario) -> str:
     config = json.loads((FORMATS / "ibmcloud" / "config.json").read_text())
     config["Region"] = config["RegionID"] = scenario.region
-    config["IAMToken"] = "Bearer " + token("claims-access-token.json", scenario.token_age)
+    session = token("claims-access-token.json", scenario.token_age, account=scenario.cli_account)
+    config["IAMToken"] = "Bearer " + session
+    if scenario.cli_account is not None:
+        config["Account"]["GUID"] = scenario.cli_account
     if not scenario.refresh_tokens:
         config["IAMRefreshToken"] = ""
     if scenario.resource_group:
@@ -496,6 +513,8 @@ def workstation(root: Path, scenario: Scenario) -> Iterator[Sandbox]:
     _write(home / ".kube" / "config", _kubeconfig(url, str(ca_path), scenario))
     config = json.loads((home / ".bluemix" / "config.json").read_text())
     cloud.accept(config["IAMToken"].removeprefix("Bearer "))
+    if config.get("IAMRefreshToken") and scenario.cli_refresh != "unknown":
+        cloud.accept_refresh(config["IAMRefreshToken"], expired=scenario.cli_refresh == "expired")
     if not scenario.ca_file:
         ca_path.unlink()
     path = os.pathsep.join(
@@ -525,6 +544,8 @@ def _cloud(ca: trustme.CA, scenario: Scenario, major: int, minor: int) -> FakeCl
     from fakecloud import FakeCloud  # it builds on this module
 
     cloud = FakeCloud(ca, clock_offset=timedelta(seconds=scenario.clock_offset))
+    if scenario.api_key_account is not None:
+        cloud.account = scenario.api_key_account
     cloud.start()
     doc = cloud.clusters[0]
     doc.update(masterKubeVersion=f"{major}.{minor}.4_1530", state=scenario.cluster_state)
@@ -537,6 +558,7 @@ def _cloud(ca: trustme.CA, scenario: Scenario, major: int, minor: int) -> FakeCl
     if not scenario.cluster_listed:
         cloud.clusters.clear()
     cloud.master_version = f"{major}.{minor}.4"
+    cloud.refuse_id_tokens, cloud.serves_whoami = scenario.refuse_id_tokens, scenario.serves_whoami
     # The versions IKS offers: the cluster's among them, supported for a year.
     cloud.versions["kubernetes"] = [
         {"major": major, "minor": m, "patch": 4, "default": m == minor, "end_of_service": ""}
@@ -563,4 +585,6 @@ RECORDINGS: dict[str, Scenario] = {
     "hostile-name": Scenario(context_for="<img src=x onerror=alert(1)>", cluster_option=False),
     "openshift": Scenario(openshift=True, oc="4.16.0"),
     "oc-skew": Scenario(openshift=True, oc="4.14.0"),
+    "master-refuses-id-token": Scenario(refuse_id_tokens=True),
+    "api-key-other-account": Scenario(api_key_account=OTHER_ACCOUNT),
 }

@@ -24,18 +24,30 @@ from ikscheck.evidence import HttpRequest, HttpResult
 
 __all__ = [
     "APIKEY_GRANT",
+    "DELEGATED_GRANT",
+    "KUBE_CLIENT",
     "TOKEN_FIELDS",
     "Answer",
     "api_error",
     "apikey_grant",
+    "delegated_grant",
     "failure",
     "iks_date",
     "iks_request",
+    "kube_exchange",
+    "master_request",
     "read_answer",
+    "refresh_grant",
     "server_date",
+    "whoami_request",
 ]
 
 APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey"
+DELEGATED_GRANT = "urn:ibm:params:oauth:grant-type:delegated-refresh-token"
+#: The IAM client IKS masters trust: delegated refresh tokens are issued to it.
+KUBE_CLIENT = "kube"
+SELF_SUBJECT_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+SELF_SUBJECT_REVIEW = '{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}'
 #: Fields of an IAM answer that hold a token: secrets, whatever their shape.
 TOKEN_FIELDS = ("access_token", "refresh_token", "id_token", "delegated_refresh_token")
 #: How a broken request is told, by the stage it broke at.
@@ -54,8 +66,54 @@ def apikey_grant(iam_url: str) -> HttpRequest:
     >>> apikey_grant("https://iam.test").form
     (('grant_type', 'urn:ibm:params:oauth:grant-type:apikey'),)
     """
-    url = iam_url.rstrip("/") + "/identity/token"
-    return HttpRequest("POST", url, (("grant_type", APIKEY_GRANT),), credential="apikey")
+    return HttpRequest("POST", _token_url(iam_url), (("grant_type", APIKEY_GRANT),), "apikey")
+
+
+def delegated_grant(iam_url: str) -> HttpRequest:
+    """The API key grant's refresh token, exchanged for a refresh token delegated to the
+    ``kube`` client (the setup guide's first step from an API key to the Kubernetes API).
+
+    >>> dict(delegated_grant("https://iam.test").form)["receiver_client_ids"]
+    'kube'
+    """
+    form = (
+        ("grant_type", "refresh_token"),
+        ("response_type", "delegated_refresh_token"),
+        ("receiver_client_ids", KUBE_CLIENT),
+    )
+    return HttpRequest("POST", _token_url(iam_url), form, credential="refresh:apikey")
+
+
+def kube_exchange(iam_url: str) -> HttpRequest:
+    """The ``kube`` client's exchange of the delegated refresh token: its answer holds the
+    ``id_token`` a cluster master takes as a bearer token."""
+    form = (("grant_type", DELEGATED_GRANT),)
+    return HttpRequest("POST", _token_url(iam_url), form, credential=f"delegated:{KUBE_CLIENT}")
+
+
+def refresh_grant(iam_url: str, cli_config: str) -> HttpRequest:
+    """The CLI session's ``IAMRefreshToken`` (of the config at ``cli_config``) exchanged, as the
+    CLI does when its access token expires."""
+    form = (("grant_type", "refresh_token"),)
+    return HttpRequest("POST", _token_url(iam_url), form, credential=f"refresh:{cli_config}")
+
+
+def master_request(server: str, ca_pem: bytes | None) -> HttpRequest:
+    """``GET <server>/version`` with the id token of :func:`kube_exchange` as the bearer."""
+    url = server.rstrip("/") + "/version"
+    return HttpRequest("GET", url, credential=f"bearer:{KUBE_CLIENT}", ca_pem=ca_pem)
+
+
+def whoami_request(server: str, ca_pem: bytes | None) -> HttpRequest:
+    """The ``SelfSubjectReview`` ``kubectl auth whoami`` sends, with the kube id token."""
+    url = server.rstrip("/") + SELF_SUBJECT_REVIEWS
+    return HttpRequest(
+        "POST", url, credential=f"bearer:{KUBE_CLIENT}", ca_pem=ca_pem, body=SELF_SUBJECT_REVIEW
+    )
+
+
+def _token_url(iam_url: str) -> str:
+    return iam_url.rstrip("/") + "/identity/token"
 
 
 def iks_request(containers_url: str, path: str, credential: str) -> HttpRequest:
@@ -155,16 +213,22 @@ def _what_body(body: str) -> str:
 
 
 def api_error(doc: object) -> tuple[str, str]:
-    """The code and the sentence of an IAM or IKS error body.
+    """The code and the sentence of an IAM, IKS or Kubernetes error body.
 
     >>> api_error({"errorCode": "BXNIM0415E", "errorMessage": "API key not found."})
     ('BXNIM0415E', 'BXNIM0415E: API key not found.')
     >>> api_error({"code": "G0004", "description": "The cluster could not be found.",
     ...            "recoveryCLI": "ibmcloud ks cluster ls"})[1]
     'G0004: The cluster could not be found. (recovery: ibmcloud ks cluster ls)'
+    >>> api_error({"kind": "Status", "reason": "Unauthorized", "message": "Unauthorized"})
+    ('Unauthorized', 'Unauthorized')
     """
     if not isinstance(doc, dict):
         return "", f"an error body that is a JSON {type(doc).__name__}"
+    if doc.get("kind") == "Status":  # a Kubernetes API server's
+        reason, message = str(doc.get("reason") or ""), str(doc.get("message") or "")
+        said = ": ".join(dict.fromkeys(filter(None, (reason, message))))
+        return reason, said or "a Kubernetes Status that gives no reason"
     if "errorCode" in doc or "errorMessage" in doc:
         code = str(doc.get("errorCode", ""))
         return code, f"{code}: {doc.get('errorMessage', '(no errorMessage)')}"

@@ -43,6 +43,8 @@ class CloudFacts:
 
         def version_url(self, cluster: str) -> str: ...
 
+        def server_url(self, cluster: str) -> str: ...
+
         def ca_pem(self, cluster: str) -> bytes | None: ...
 
     # -- credentials -------------------------------------------------------------------------
@@ -157,12 +159,48 @@ class CloudFacts:
         found = [HttpRequest("GET", self.settings.iam_url.rstrip("/") + IAM_DISCOVERY)]
         found.append(cloudapi.iks_request(base, "/v1/regions", ""))
         if self.has_api_key:
-            found.append(cloudapi.apikey_grant(self.settings.iam_url))
+            iam = self.settings.iam_url
+            found += [cloudapi.apikey_grant(iam), cloudapi.delegated_grant(iam)]
+            found.append(cloudapi.kube_exchange(iam))
         if credential:
             paths = ["/v1/regions", "/v1/clusters", "/v1/versions"]
             paths += [f"/v1/clusters/{quote(c, safe='')}" for c in clusters if c]
             found += [cloudapi.iks_request(base, path, credential) for path in paths]
         return found
+
+    # -- the setup guide's flow from an API key to the Kubernetes API (API-007) -------------
+
+    def delegation(self) -> Answer:
+        """IAM's delegated refresh token for the ``kube`` client, from the API key's token."""
+        request = cloudapi.delegated_grant(self.settings.iam_url)
+        return cloudapi.read_answer(
+            self.evidence.send(request), "iam-delegated-token", "iam-error", "POST"
+        )
+
+    def kube_token(self) -> Answer:
+        """The ``kube`` client's exchange of the delegated refresh token (holds ``id_token``)."""
+        request = cloudapi.kube_exchange(self.settings.iam_url)
+        return cloudapi.read_answer(
+            self.evidence.send(request), "iam-id-token", "iam-error", "POST"
+        )
+
+    def master_as_kube(self, cluster: str) -> Answer:
+        """The master's ``/version`` asked with the kube id token as the bearer."""
+        request = cloudapi.master_request(self.server_url(cluster), self.ca_pem(cluster))
+        return cloudapi.read_answer(self.evidence.send(request), "k8s-version")
+
+    def whoami(self, cluster: str) -> Answer:
+        """The identity the master sees for the kube id token (a ``SelfSubjectReview``)."""
+        request = cloudapi.whoami_request(self.server_url(cluster), self.ca_pem(cluster))
+        return cloudapi.read_answer(
+            self.evidence.send(request), "k8s-selfsubjectreview", method="POST"
+        )
+
+    def cli_refresh(self) -> Answer:
+        """IAM's answer to the CLI session's refresh token (TOK-005; the new tokens are
+        dropped by the source)."""
+        request = cloudapi.refresh_grant(self.settings.iam_url, self.cli_config_path)
+        return cloudapi.read_answer(self.evidence.send(request), "iam-token", "iam-error", "POST")
 
     # -- the master --------------------------------------------------------------------------
 

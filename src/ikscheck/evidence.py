@@ -162,8 +162,13 @@ class HttpRequest:
     ``credential`` says how the live source authorises the request, from what only it holds:
     ``"apikey"`` adds ``IBMCLOUD_API_KEY`` to the form (IAM's API key grant);
     ``"bearer:apikey"`` sends the access token the API key was exchanged for;
-    ``"bearer:<path>"`` sends the ``IAMToken`` of the CLI config at ``<path>``. So a request,
-    its key and its recording never contain a secret.
+    ``"bearer:<path>"`` sends the ``IAMToken`` of the CLI config at ``<path>``;
+    ``"refresh:apikey"`` puts the API key grant's refresh token in the form,
+    ``"refresh:<path>"`` the ``IAMRefreshToken`` of the CLI config at ``<path>``;
+    ``"delegated:kube"`` the delegated refresh token IAM issued for the ``kube`` client;
+    ``"bearer:kube"`` sends the id token the ``kube`` client's exchange gave (see
+    :mod:`ikscheck.cloudapi`). So a request, its key and its recording never contain a secret.
+    ``body`` is a JSON document to send (a Kubernetes review), where ``form`` is not used.
 
     >>> HttpRequest("GET", "https://h/v1/regions", credential="bearer:apikey").key
     'GET https://h/v1/regions (bearer:apikey)'
@@ -174,6 +179,7 @@ class HttpRequest:
     form: tuple[tuple[str, str], ...] = ()
     credential: str = ""
     ca_pem: bytes | None = None
+    body: str = ""
 
     @property
     def key(self) -> str:
@@ -313,6 +319,8 @@ def request_key(request: HttpRequest) -> str:
     key = f"{request.method} {request.url}"
     if request.form:
         key += " " + "&".join(f"{name}={value}" for name, value in request.form)
+    if request.body:
+        key += " " + request.body
     if request.credential:
         key += f" ({request.credential})"
     return key + http_key("", request.ca_pem)[len("GET ") :]

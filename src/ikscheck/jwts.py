@@ -22,6 +22,7 @@ from ikscheck.secretkeys import MARKER, fingerprint
 __all__ = [
     "JWT_RE",
     "KEEP_CLAIMS",
+    "KEEP_MEMBERS",
     "REDACTED_JWT_RE",
     "redact_credential",
     "redact_jwt",
@@ -42,9 +43,14 @@ KEEP_CLAIMS: frozenset[str] = frozenset(
         "acr",
         "amr",
         "token_type",
+        "account",
     }
 )
-"""JWT claims checks read (expiry, issuer, audience, grant); every other claim is dropped."""
+"""JWT claims checks read (expiry, issuer, audience, grant, account); every other claim is
+dropped."""
+#: Of a kept claim that is an object, the members checks read: IAM's ``account`` also carries
+#: the IMS account number and flags, which no check needs.
+KEEP_MEMBERS: dict[str, frozenset[str]] = {"account": frozenset({"bss"})}
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _REDACTED_SIGNATURE = "redacted"
@@ -101,11 +107,12 @@ def _undecodable(body: str) -> str:
 def redact_jwt(token: str) -> str | None:
     """Strip a JWT down to what checks need; ``None`` if ``token`` is not a JWT.
 
-    The header is kept byte for byte, the payload keeps only :data:`KEEP_CLAIMS` (re-encoded as
-    compact JSON) and the signature becomes the literal ``redacted``. The encrypted payload of
-    an IBM refresh token (``alg`` ``rt``) becomes ``{}``; any other payload that does not
-    decode becomes a stand-in that fails to decode the same way, so that a replay judges the
-    token as the live run did. Redacting a redacted token changes nothing.
+    The header is kept byte for byte, the payload keeps only :data:`KEEP_CLAIMS` (an object
+    claim only its :data:`KEEP_MEMBERS`; re-encoded as compact JSON) and the signature becomes
+    the literal ``redacted``. The encrypted payload of an IBM refresh token (``alg`` ``rt``)
+    becomes ``{}``; any other payload that does not decode becomes a stand-in that fails to
+    decode the same way, so that a replay judges the token as the live run did. Redacting a
+    redacted token changes nothing.
 
     >>> redact_jwt("eyJhbGciOiJydCJ9.b3BhcXVl.c2ln")
     'eyJhbGciOiJydCJ9.e30.redacted'
@@ -124,13 +131,20 @@ def redact_jwt(token: str) -> str | None:
     claims = _jwt_claims(head, body)
     if not claims and header["alg"] != "rt":
         return f"{head}.{_undecodable(body)}.{_REDACTED_SIGNATURE}"
-    kept = {name: value for name, value in claims.items() if name in KEEP_CLAIMS}
+    kept = {name: _trimmed(name, value) for name, value in claims.items() if name in KEEP_CLAIMS}
     try:
         encoded = json.dumps(kept, separators=(",", ":")).encode("ascii")
     except (TypeError, ValueError):
         encoded = b"{}"
     payload = jwt.utils.base64url_encode(encoded).decode("ascii")
     return f"{head}.{payload}.{_REDACTED_SIGNATURE}"
+
+
+def _trimmed(name: str, value: Any) -> Any:
+    members = KEEP_MEMBERS.get(name)
+    if members is None or not isinstance(value, dict):
+        return value
+    return {key: member for key, member in value.items() if key in members}
 
 
 def redact_credential(cred: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -51,6 +52,11 @@ MAX_FILE_BYTES = 16 << 20
 #: Command output kept: version and plug-in listings are a few kilobytes.
 MAX_OUTPUT_BYTES = 1 << 20
 SECRET_ENV = frozenset({"IBMCLOUD_API_KEY"})
+#: What IAM gives for a refresh token a grant does not come with.
+NOT_SUPPORTED = "not_supported"
+# The public IAM clients' credentials (id:secret, both the name): not secrets.
+_CLI_CLIENT = "Basic " + base64.b64encode(b"bx:bx").decode()
+_KUBE_CLIENT = "Basic " + base64.b64encode(b"kube:kube").decode()
 # Python's names for machines, as Go names them (kubectl's download URLs use Go's).
 _GO_OS = {"win32": "windows", "cygwin": "windows"}
 _GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -82,9 +88,9 @@ class LiveSource:
                 self._redactor.add_secret(self._environ[name])
         self._lock = threading.Lock()
         self._futures: dict[str, Future[Any]] = {}
-        # Access tokens as IAM sent them, by the key of the exchange: only this source holds
-        # them, to authorise the requests that name them (see HttpRequest.credential).
-        self._tokens: dict[str, str] = {}
+        # The tokens of IAM's answers, by the key of the exchange: only this source holds them,
+        # to authorise the requests that name them (see HttpRequest.credential).
+        self._tokens: dict[str, dict[str, str]] = {}
         self.transport = transport or HttpTransport(policy.http_timeout)
 
     # -- the Evidence interface -------------------------------------------------------------
@@ -297,24 +303,41 @@ class LiveSource:
 
     def _send(self, request: HttpRequest) -> HttpResult:
         form, headers = dict(request.form), {"Accept": "application/json"}
-        credential = request.credential
-        if credential == "apikey":
-            apikey = self._environ.get("IBMCLOUD_API_KEY")
-            if not apikey:
-                return HttpResult(request.url, error="IBMCLOUD_API_KEY is not set")
-            form["apikey"] = apikey
-        elif credential.startswith("bearer:"):
-            token, why = self._bearer(credential.removeprefix("bearer:"))
-            if not token:
-                return HttpResult(request.url, error=why)
+        kind, _, source = request.credential.partition(":")
+        token, why = "", ""
+        if kind == "apikey":
+            token = self._environ.get("IBMCLOUD_API_KEY", "")
+            why = "IBMCLOUD_API_KEY is not set"
+        elif kind == "bearer":
+            token, why = self._bearer(source)
+        elif kind == "refresh":
+            token, why = self._refresh_token(source)
+        elif kind == "delegated":
+            grant = cloudapi.delegated_grant(self.settings.iam_url)
+            token, why = self._issued(grant, "delegated_refresh_token", "the delegation")
+        elif kind:
+            raise ValueError(f"unknown credential {request.credential!r}")
+        if kind and not token:
+            return HttpResult(request.url, error=why)
+        if kind == "bearer":
             headers["Authorization"] = f"Bearer {token}"
-        elif credential:
-            raise ValueError(f"unknown credential {credential!r}")
+        elif kind:
+            form["apikey" if kind == "apikey" else "refresh_token"] = token
+            # IAM's public clients: the CLI's (bx), whose grants come with a refresh token,
+            # and the one cluster masters trust (kube), for the delegated token's exchange.
+            headers["Authorization"] = _KUBE_CLIENT if kind == "delegated" else _CLI_CLIENT
         answer = self.transport.send(
-            request.method, request.url, form=form or None, headers=headers, ca_pem=request.ca_pem
+            request.method,
+            request.url,
+            form=form or None,
+            headers=headers,
+            ca_pem=request.ca_pem,
+            payload=request.body,
         )
-        if credential == "apikey":
-            self._keep_tokens(request.key, answer.body)
+        if kind in ("apikey", "refresh", "delegated"):
+            # The CLI session's new tokens are dropped: only the guide's flow uses what IAM issues.
+            kept = kind != "refresh" or source == "apikey"
+            self._keep_tokens(request.key if kept else "", answer.body)
         return replace(
             answer,
             headers=self._redactor.redact_headers(answer.headers),
@@ -323,45 +346,63 @@ class LiveSource:
         )
 
     def _keep_tokens(self, key: str, body: str) -> None:
-        """Remember the access token of an IAM answer; every token in it is a secret."""
+        """Every token of an IAM answer is a secret; keep them under ``key`` unless it is ""."""
         try:
             doc = json.loads(body)
         except ValueError:
             return
         if not isinstance(doc, dict):
             return
-        for name in cloudapi.TOKEN_FIELDS:
-            if isinstance(doc.get(name), str) and doc[name]:
-                self._redactor.add_secret(doc[name])
-        if isinstance(doc.get("access_token"), str):
-            self._tokens[key] = doc["access_token"]
+        found = {n: doc[n] for n in cloudapi.TOKEN_FIELDS if isinstance(doc.get(n), str) and doc[n]}
+        for value in found.values():
+            if value != NOT_SUPPORTED:  # IAM's word, not a token
+                self._redactor.add_secret(value)
+        if key:
+            self._tokens[key] = found
+
+    def _issued(self, grant: HttpRequest, name: str, step: str) -> tuple[str, str]:
+        """The token ``name`` of IAM's answer to ``grant`` (made once), or "" and why not."""
+        answer = self.send(grant)
+        token = self._tokens.get(grant.key, {}).get(name, "")
+        if token and token != NOT_SUPPORTED:
+            return token, ""
+        if answer.status is None and not answer.stage:  # never sent: the root cause says why
+            return "", answer.error
+        failed = answer.error or f"HTTP {answer.status}"
+        if answer.status == 200:
+            failed = f"its answer holds no {name}"
+        return "", f"{step} failed ({failed}): nothing to send"
 
     def _bearer(self, source: str) -> tuple[str, str]:
         """The access token ``source`` names, or "" and why there is none."""
         if source == "apikey":
             grant = cloudapi.apikey_grant(self.settings.iam_url)
-            answer = self.send(grant)
-            token = self._tokens.get(grant.key, "")
-            failed = answer.error or f"HTTP {answer.status}"
-            return (
-                token,
-                "" if token else f"the API key exchange failed ({failed}): nothing to send",
-            )
+            return self._issued(grant, "access_token", "the API key exchange")
+        if source == cloudapi.KUBE_CLIENT:
+            grant = cloudapi.kube_exchange(self.settings.iam_url)
+            return self._issued(grant, "id_token", "the kube exchange")
         # Read once, however many requests (a fleet's clusters) it authorises.
-        return self._once(f"bearer {source}", lambda: self._cli_session(source))
+        return self._once(f"bearer {source}", lambda: self._cli_session(source, "IAMToken"))
 
-    def _cli_session(self, source: str) -> tuple[str, str]:
-        """The ``IAMToken`` of the CLI config at ``source``, or "" and why there is none."""
+    def _refresh_token(self, source: str) -> tuple[str, str]:
+        """The refresh token ``source`` names, or "" and why there is none."""
+        if source == "apikey":
+            grant = cloudapi.apikey_grant(self.settings.iam_url)
+            return self._issued(grant, "refresh_token", "the API key exchange")
+        return self._once(f"refresh {source}", lambda: self._cli_session(source, "IAMRefreshToken"))
+
+    def _cli_session(self, source: str, name: str) -> tuple[str, str]:
+        """The token ``name`` of the CLI config at ``source``, or "" and why there is none."""
         try:
             with open(source, encoding="utf-8") as handle:
                 config = json.load(handle)
-            token = str(config.get("IAMToken") or "") if isinstance(config, dict) else ""
+            token = str(config.get(name) or "") if isinstance(config, dict) else ""
         except (OSError, ValueError) as exc:
             return "", f"cannot read the CLI session in {source}: {exc}"
         token = token.removeprefix("Bearer ").strip()
         if token:
             self._redactor.add_secret(token)
-        return token, "" if token else f"{source} holds no IAMToken: not logged in"
+        return token, "" if token else f"{source} holds no {name}: not logged in"
 
 
 def _absolutise(doc: dict[str, Any], source: str) -> None:

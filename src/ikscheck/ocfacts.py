@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import posixpath
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -133,6 +134,23 @@ class OcFacts:
         if version is None or found.problem:
             raise EvidenceError(found.problem or "oc reported no version")
         return version
+
+    def oc_of_kubectl(self, path: str, realpath: str) -> str | None:
+        """The ``oc`` on PATH whose own kubectl the file at ``path`` is, or None.
+
+        oc installs a kubectl of its own: the same file (oc answers to either name), a link to
+        it, or a copy beside it. A bundle recorded without asking for oc answers None.
+        """
+        try:
+            found = self.evidence.which("oc")
+            for candidate in found:
+                real = self.evidence.read(candidate).realpath or candidate
+                folders = {posixpath.dirname(candidate), posixpath.dirname(real)}
+                if realpath == real or posixpath.dirname(path) in folders:
+                    return candidate
+        except EvidenceError:
+            return None
+        return None
 
     # -- the master's OAuth server -------------------------------------------------------------
 

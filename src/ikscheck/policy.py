@@ -7,6 +7,7 @@ Configuration is ``ikscheck.toml`` in the working directory, else ``[tool.iksche
     min-cli-version = "2.0.0"
     max-skew = 1
     command-timeout = 30
+    probe-cli-refresh = true   # TOK-005: try the CLI session's refresh token on IAM
     [tool.ikscheck.min-plugin-versions]
     kubernetes-service = "1.0.0"
     [tool.ikscheck.helm-skew]
@@ -54,6 +55,8 @@ class Policy:
     # CLK-001: token verdicts and kubectl's authentication depend on the clock.
     clock_warn_seconds: int = 60
     clock_fail_seconds: int = 300
+    # TOK-005 spends the CLI's refresh token on IAM: only when the user asks for it.
+    probe_cli_refresh: bool = False
 
     def with_overrides(self, **changes: Any) -> Policy:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -104,6 +107,10 @@ def from_table(table: dict[str, Any], source: str = "configuration") -> Policy:
                 merged_skew = dict(Policy().helm_skew)
                 merged_skew.update(_helm_skew(key, value))
                 values[name] = merged_skew
+            elif name == "probe_cli_refresh":
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key} must be true or false, not {value!r}")
+                values[name] = value
             elif name in ("command_timeout", "http_timeout"):
                 values[name] = _number(key, value, float)
             else:

@@ -11,10 +11,14 @@ The module is pure: no I/O, no pytest.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import MutableMapping
+from typing import Any
 
-from ikscheck.jwts import JWT_RE
+import jwt.utils
+
+from ikscheck.jwts import JWT_RE, REDACTED_JWT_RE
 from ikscheck.secretkeys import MARKER_RE, sha256_hex
 
 __all__ = ["PSEUDO_EMAIL_RE", "pseudonymise_text"]
@@ -33,6 +37,7 @@ _PSEUDO = re.compile(
     r"|(?P<hex>(?<![A-Za-z0-9])[0-9a-f]{32}(?![A-Za-z0-9]))"
 )
 _HEX8 = re.compile(r"[0-9a-f]{8}")
+_REDACTED_JWT = re.compile(REDACTED_JWT_RE)
 
 
 def _account_pseudonym(hex_id: str) -> str:
@@ -81,7 +86,7 @@ def pseudonymise_text(text: str, memo: MutableMapping[str, str]) -> str:
     def replace(match: re.Match[str]) -> str:
         original = match.group(0)
         if match["keep"] is not None:
-            return original
+            return _pseudonymise_claims(original, memo)
         cached = memo.get(original)
         if cached is not None:
             return cached
@@ -90,3 +95,34 @@ def pseudonymise_text(text: str, memo: MutableMapping[str, str]) -> str:
         return pseudonym
 
     return _PSEUDO.sub(replace, text)
+
+
+def _pseudonymise_claims(token: str, memo: MutableMapping[str, str]) -> str:
+    """A trimmed JWT (signature ``redacted``) with its claims pseudonymised; anything else as is.
+
+    A token's ``account.bss`` must name the same pseudonym as the cluster's ``crn`` and the CLI
+    config's ``Account.GUID``, or a replay would see three accounts where the live run saw one.
+    A token with nothing personal left keeps its bytes.
+    """
+    if not _REDACTED_JWT.fullmatch(token):
+        return token  # live tokens are trimmed first (redact.py); never rewrite a signed one
+    head, body, signature = token.split(".")
+    try:
+        claims = json.loads(jwt.utils.base64url_decode(body))
+    except (ValueError, TypeError):
+        return token
+    changed = _pseudonymise_values(claims, memo)
+    if changed == claims:
+        return token
+    encoded = json.dumps(changed, separators=(",", ":")).encode("ascii")
+    return f"{head}.{jwt.utils.base64url_encode(encoded).decode('ascii')}.{signature}"
+
+
+def _pseudonymise_values(value: Any, memo: MutableMapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return pseudonymise_text(value, memo)
+    if isinstance(value, dict):
+        return {key: _pseudonymise_values(member, memo) for key, member in value.items()}
+    if isinstance(value, list):
+        return [_pseudonymise_values(member, memo) for member in value]
+    return value

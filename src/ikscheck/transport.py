@@ -86,8 +86,10 @@ class HttpTransport:
         form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         ca_pem: bytes | None = None,
+        payload: str = "",
     ) -> HttpResult:
-        """``method`` ``url`` with ``form`` (form-encoded) and ``headers``; redirects not followed.
+        """``method`` ``url`` with ``form`` (form-encoded), or ``payload`` (JSON), and ``headers``;
+        redirects not followed.
 
         TLS is verified with exactly ``ca_pem`` if given, else with ``REQUESTS_CA_BUNDLE`` or
         the system's store. Never raises for a network problem: the result's ``stage`` and
@@ -110,8 +112,8 @@ class HttpTransport:
                     response = self.session.request(
                         method,
                         url,
-                        data=dict(form) if form is not None else None,
-                        headers=dict(headers or {}),
+                        data=dict(form) if form is not None else (payload.encode() or None),
+                        headers=dict(headers or {}, **_json_type(payload)),
                         verify=verify,
                         timeout=(min(self.timeout, 10), self.timeout),
                         allow_redirects=False,
@@ -290,3 +292,7 @@ def _reason(text: str) -> str:
             reason = text[start : start + 120].split("')")[0].split("(_ssl")[0]
             return reason.rstrip("\"')").strip(" :")
     return text[-160:]
+
+
+def _json_type(payload: str) -> dict[str, str]:
+    return {"Content-Type": "application/json"} if payload else {}

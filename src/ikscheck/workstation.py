@@ -15,11 +15,13 @@ import json
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from packaging.version import Version
 
-from ikscheck import cliconfig, helm, ibmcloud, versions
+from ikscheck import accounts, cliconfig, cloudapi, helm, ibmcloud, versions
 from ikscheck.cliconfig import CliConfig
+from ikscheck.cloudapi import Answer
 from ikscheck.cloudfacts import CloudFacts
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import Command, CommandResult, Evidence, HttpRequest, Program, ask_version
@@ -288,6 +290,37 @@ class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
         """The policy's version-skew row ``version`` is judged by (None: no row fits)."""
         return helm.skew_row(self.policy.helm_skew, version)
 
+    # -- the account (ACCT-001) ----------------------------------------------------------------
+
+    def api_key_account(self) -> str:
+        """The account of ``IBMCLOUD_API_KEY``: its IAM token's ``account.bss`` ("": none named)."""
+        answer = self.iam_token()
+        if not answer.ok or not isinstance(answer.document, dict):
+            raise EvidenceError(f"IAM did not exchange IBMCLOUD_API_KEY: {answer.problem}")
+        token = str(answer.document.get("access_token") or "")
+        return accounts.token_account(token, "the IAM token of IBMCLOUD_API_KEY")
+
+    def owner_answer(self, cluster: str) -> tuple[Answer, str]:
+        """The IKS API's document of ``cluster``, and whose credential it was shown to.
+
+        Asked as the API checks ask; when that credential is an API key the cluster is hidden
+        from (IKS shows a token only its own account's clusters), asked again with the CLI
+        session, which may be in the cluster's account and tell whose the cluster is.
+        """
+        answer, who = self.iks_cluster(cluster), self.credential_source
+        session = f"bearer:{self.cli_config_path}"
+        if answer.status not in (403, 404) or self.api_credential == session:
+            return answer, who
+        try:
+            config = self.cli_config()
+            if config is None or not config.iam_token:
+                return answer, who
+            path = f"/v1/clusters/{quote(cluster, safe='')}"
+            again = cloudapi.read_answer(self.iks_result(path, session), "iks-cluster", "iks-error")
+        except (EvidenceError, ParseError):  # no session to ask (or not in this bundle)
+            return answer, who
+        return (again, f"the CLI session ({self.cli_config_path})") if again.ok else (answer, who)
+
     # -- the cluster's master ---------------------------------------------------------------
 
     def server_minor(self, cluster: str) -> str:
@@ -297,8 +330,12 @@ class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
         except (EvidenceError, ParseError):
             return "(unknown)"
 
+    def server_url(self, cluster: str) -> str:
+        """The master's URL, as the kubeconfig's cluster entry for ``cluster`` names it."""
+        return str(self.cluster_entry(cluster).server).rstrip("/")
+
     def version_url(self, cluster: str) -> str:
-        return str(self.cluster_entry(cluster).server).rstrip("/") + "/version"
+        return self.server_url(cluster) + "/version"
 
     def server_version(self, cluster: str) -> KubeVersion:
         """The master's version: ``GET <server>/version``, TLS verified with the kubeconfig's CA."""
