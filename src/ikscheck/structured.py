@@ -159,7 +159,13 @@ def redact_yaml(text: str, redact_value: Callable[[str], str]) -> str:
 
 
 def _secret_strings(data: Any) -> Iterable[str]:
-    """Yield every string under a secret key in parsed JSON (iteratively: input may be deep)."""
+    """Yield every string under a secret key in parsed JSON (iteratively: input may be deep),
+    also inside strings that are JSON documents themselves (an API's message quoting a token
+    answer): the caller remembers what it yields, and the text passes find it, escaped or not.
+
+    >>> sorted(_secret_strings({"a": '{"token": "inner-secret"}', "id_token": "outer"}))
+    ['inner-secret', 'outer']
+    """
     stack: list[tuple[Any, bool]] = [(data, False)]
     while stack:
         item, under_secret = stack.pop()
@@ -171,6 +177,11 @@ def _secret_strings(data: Any) -> Iterable[str]:
             stack.extend((value, under_secret) for value in item)
         elif isinstance(item, str) and under_secret:
             yield item
+        elif isinstance(item, str) and item.lstrip()[:1] in ("{", "["):
+            try:
+                stack.append((json.loads(item), False))
+            except (ValueError, RecursionError):
+                continue
 
 
 def _secret_scalars(documents: Iterable[yaml.nodes.Node | None]) -> Iterable[yaml.nodes.ScalarNode]:
