@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
 import testenv
-from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.pytest_plugin import _told_by_message
-from ikscheck.results import Blocked, NotApplicable, Status, Verdict
+from ikscheck import jsonschemas
 
 CONFTEST = (
     "import pytest\nfrom ikscheck import pytest_plugin\n\n"
@@ -137,7 +136,7 @@ def test_after_error():
     assert "traceback" not in found["test_fail"] and "traceback" not in found["test_error"]
     # A prerequisite that could not be evaluated blocks what needs it, as a failed one does.
     assert found["test_after_error"]["blocked_by"] == ["ABC-004"]
-    assert "Traceback" not in result.stdout.str()
+    assert result.stdout.str().count("Traceback (most recent call last)") == 1  # the bug's
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -258,32 +257,107 @@ def test_help_lists_no_pytester_options(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*--report-json*"])
 
 
-@pytest.mark.parametrize(
-    ("raised", "formatted"),
-    [
-        (Verdict(Status.FAIL, "kubectl 1.33 vs server 1.31: skew 2"), False),
-        (AssertionError("observed 3"), False),
-        (Blocked(("ABC-001",), "blocked by ABC-001"), False),
-        (NotApplicable("helm not installed; optional"), False),
-        (EvidenceError("`kubectl version`: timed out after 30s"), False),
-        (ParseError("not a version"), False),
-        (KeyError("missing"), True),  # a bug: its traceback is what gets it fixed
-    ],
-    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
-)
-def test_a_verdict_is_told_by_its_message_and_only_a_bug_formats_a_traceback(
-    raised: BaseException, formatted: bool
+ENDINGS = f"""
+@check("ABC-001", "passes", {META})
+def test_pass():
+    observe("all good")
+
+@check("ABC-002", "warns", {META})
+def test_warn():
+    warn("observed 2")
+
+@check("ABC-003", "fails", {META})
+def test_fail():
+    expect(False, "observed 3")
+
+@check("ABC-004", "errs", {META})
+def test_error(workstation):
+    workstation.cli_version()
+
+@check("ABC-005", "blocked", {META}, needs=("ABC-003",))
+def test_skip():
+    pass
+
+@check("ABC-006", "a bug in the check", {META})
+def test_bug():
+    return lookup({{}})
+
+def lookup(table):
+    return table["missing"]
+"""
+VERDICTS = ("test_warn", "test_fail", "test_error", "test_skip")
+
+
+def test_a_verdict_is_told_by_its_message_and_a_bug_by_its_traceback(
+    pytester: pytest.Pytester,
 ) -> None:
-    asked: list[BaseException] = []
+    result = suite(pytester, ENDINGS, "--junitxml", "junit.xml")
+    bug = "internal error in the check (KeyError: 'missing')"
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "WARN  ABC-002: observed 2  -> fix it",
+            "FAIL  ABC-003: observed 3  -> fix it",
+            "ERROR ABC-004: the bundle has no recording of *",
+            f"ERROR ABC-006: {bug}",
+            "    Traceback (most recent call last):",
+            '*File "*test_checks.py", line *, in test_bug',
+            '*File "*test_checks.py", line *, in lookup',
+            "    KeyError: 'missing'",
+            "SKIP  ABC-005: blocked by ABC-003 (a prerequisite failed)",
+            "JSON report: *health.json",
+        ]
+    )
+    assert out.count("Traceback") == 1
 
-    def pytest_formatter(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-        asked.append(excinfo.value)
-        return "Traceback (most recent call last): ..."
+    doc = json.loads((pytester.path / "reports" / "health.json").read_text())
+    assert jsonschemas.problems(doc, "report") == []
+    found = report(pytester)
+    assert found["test_bug"]["message"] == bug
+    trace = found["test_bug"]["traceback"]
+    assert trace.startswith("Traceback (most recent call last):\n")
+    assert trace.endswith("KeyError: 'missing'\n")
+    # From the check's frame on: pytest's runner above it is the same for every bug.
+    assert "_pytest" not in trace and "pluggy" not in trace
+    assert [name for name, c in found.items() if "traceback" in c] == ["test_bug"]
 
-    try:
-        raise raised
-    except BaseException:
-        excinfo = pytest.ExceptionInfo.from_current()
-    shown = _told_by_message(pytest_formatter)(excinfo)
-    assert bool(asked) is formatted
-    assert shown == ("Traceback (most recent call last): ..." if formatted else str(raised))
+    cases = {
+        case.get("name"): case for case in ET.parse(pytester.path / "junit.xml").iter("testcase")
+    }
+    properties = {
+        name: {p.get("name"): p.get("value") for p in case.iter("property")}
+        for name, case in cases.items()
+    }
+    assert "message" not in properties["test_pass"]  # as in the terminal: a pass is a dot
+    for name in VERDICTS:
+        assert properties[name]["message"] == found[name]["message"], name
+        assert "Traceback" not in ET.tostring(cases[name], encoding="unicode"), name
+    for name, tag in {
+        "test_fail": "failure",
+        "test_error": "failure",
+        "test_skip": "skipped",
+    }.items():
+        element = cases[name].find(tag)
+        assert element is not None and found[name]["message"] in element.get("message", ""), name
+    failure = cases["test_bug"].find("failure")
+    assert failure is not None
+    assert bug in (failure.get("message") or "")
+    assert "Traceback (most recent call last)" in (failure.text or "")
+    assert "KeyError: 'missing'" in (failure.text or "")
+
+
+def test_no_ending_of_a_check_is_formatted_by_pytest(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest's traceback formatting cost ~80 ms a failure, for text no report showed.
+    formatted: list[BaseException] = []
+    getrepr = pytest.ExceptionInfo.getrepr
+
+    def recorded(self: pytest.ExceptionInfo[BaseException], *args: object, **kw: object) -> object:
+        formatted.append(self.value)
+        return getrepr(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pytest.ExceptionInfo, "getrepr", recorded)
+    result = suite(pytester, ENDINGS)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert formatted == []

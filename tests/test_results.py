@@ -81,6 +81,27 @@ def test_a_bug_is_an_error_with_its_whole_traceback() -> None:
     assert ending.traceback.endswith("RuntimeError: boom\n")
 
 
+def test_a_bugs_traceback_starts_at_the_check_when_it_is_in_it() -> None:
+    def the_check() -> None:
+        raise RuntimeError("boom")
+
+    def the_runner() -> None:  # pytest's frames, in a run
+        the_check()
+
+    def another_check() -> None:
+        pass
+
+    try:
+        the_runner()
+    except RuntimeError as exc:
+        from_check = judge(exc, "", the_check)
+        whole = judge(exc, "", another_check)
+    assert "in the_check\n" in from_check.traceback
+    assert "in the_runner\n" not in from_check.traceback
+    assert "in the_runner\n" in whole.traceback
+    assert from_check.message == whole.message == "internal error in the check (RuntimeError: boom)"
+
+
 def test_only_fail_and_error_are_unhealthy() -> None:
     assert {s for s in Status if s.unhealthy} == {Status.FAIL, Status.ERROR}
 

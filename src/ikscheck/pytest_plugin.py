@@ -9,17 +9,18 @@ else (evidence, results, reports) is the session's (:mod:`ikscheck.session`).
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ikscheck.check import depths, meta_of, module_ranks, observation, problems_of
 from ikscheck.errors import UsageError
-from ikscheck.results import ENDINGS, Blocked, NotApplicable, Status, judge
+from ikscheck.results import Blocked, NotApplicable, Status, judge
 
 # The engine proper is imported when the suite is activated, not here.
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Generator
 
     from _pytest.nodes import Item
     from _pytest.reports import TestReport
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 session_key = pytest.StashKey["Session"]()
 blocked_key = pytest.StashKey[tuple[str, ...]]()
+# A check item's metadata and params, read once at collection: each hook of each item asks.
+check_key = pytest.StashKey[tuple["CheckMeta", dict[str, str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +59,7 @@ def activate(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[session_key] = session
     config.pluginmanager.register(SuiteHooks(session, config), "ikscheck-suite")
+    config.pluginmanager.register(_fixtures(session), "ikscheck-fixtures")
     # The end-of-run summary says what pytest's short summary and tracebacks would: say it once.
     if config.option.reportchars == "fE":
         config.option.reportchars = ""
@@ -75,6 +79,7 @@ def _session(request: pytest.FixtureRequest) -> Session:
     return session
 
 
+# Outside the suite these say how to run it; an active suite's own (_fixtures) take over.
 @pytest.fixture(scope="session")
 def workstation(request: pytest.FixtureRequest) -> Workstation:
     """The facts of the setup under check (live or replayed)."""
@@ -85,6 +90,30 @@ def workstation(request: pytest.FixtureRequest) -> Workstation:
 def policy(request: pytest.FixtureRequest) -> Policy:
     """Thresholds in force: defaults, configuration, then command-line overrides."""
     return _session(request).policy
+
+
+def _fixtures(session: Session) -> ModuleType:
+    """The fixtures of an active suite, as a plugin: they override the ones above.
+
+    Without ``request``: pytest resolves a fixture's arguments for every item that uses it, even
+    a cached session fixture's, and ``request`` costs a new FixtureDef each time (a module, not
+    an instance, holds them: pytest deprecates session fixtures that are instance methods).
+    """
+    holder = ModuleType("ikscheck.suite_fixtures")
+
+    @pytest.fixture(scope="session", name="workstation")
+    def suite_workstation() -> Workstation:
+        """The facts of the setup under check (live or replayed)."""
+        return session.workstation
+
+    @pytest.fixture(scope="session", name="policy")
+    def suite_policy() -> Policy:
+        """Thresholds in force: defaults, configuration, then command-line overrides."""
+        return session.policy
+
+    holder.workstation = suite_workstation  # type: ignore[attr-defined]
+    holder.policy = suite_policy  # type: ignore[attr-defined]
+    return holder
 
 
 class SuiteHooks:
@@ -109,32 +138,35 @@ class SuiteHooks:
             metafunc.parametrize("plugin", list(PLUGIN_NAMES))
 
     def pytest_collection_modifyitems(self, items: list[Item]) -> None:
-        owned = [(f"{i.path.name}::{getattr(i, 'originalname', i.name)}", _meta(i)) for i in items]
-        problems = problems_of(owned)
+        metas = [_meta(i) for i in items]
+        names = [f"{i.path.name}::{getattr(i, 'originalname', i.name)}" for i in items]
+        problems = problems_of(list(zip(names, metas, strict=True)))
         if problems:
             raise pytest.UsageError("invalid check metadata:\n  " + "\n  ".join(problems))
+        checks = [(i, m) for i, m in zip(items, metas, strict=True) if m is not None]
+        for item, meta in checks:
+            item.stash[check_key] = (meta, _params(item))
+            # makereport tells every ending of a check by its result; pytest's traceback
+            # formatting (~80 ms a failure) would be thrown away.
+            item.repr_failure = _told_by_result  # type: ignore[method-assign]
         # Prerequisites first, so that a check can see whether what it needs held: modules after
         # the modules they need, and within a module, checks after the checks they need.
-        for item in items:
-            if _meta(item) is not None:
-                # A verdict is not a crash: formatting its traceback cost ~80 ms a result.
-                item.repr_failure = _told_by_message(item.repr_failure)  # type: ignore[method-assign]
-        level = depths([m for _, m in owned if m is not None])
-        ranks = module_ranks([(str(i.path), m) for i in items if (m := _meta(i)) is not None])
+        level = depths([m for _, m in checks])
+        ranks = module_ranks([(str(i.path), m) for i, m in checks])
         modules = {path: n for n, path in enumerate(dict.fromkeys(i.path for i in items))}
-        order = {item.nodeid: n for n, item in enumerate(items)}
-        items.sort(
-            key=lambda i: (ranks[str(i.path)], modules[i.path], level[_id(i)], order[i.nodeid])
-        )
+        keys = [
+            (ranks[str(i.path)], modules[i.path], level[m.id], n) for n, (i, m) in enumerate(checks)
+        ]
+        items[:] = [checks[n][0] for *_, n in sorted(keys)]
 
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         if session.items and not session.config.option.collectonly:
             self.session.workstation.prefetch()
 
     def pytest_runtest_setup(self, item: Item) -> None:
-        meta = _meta(item)
-        if meta is not None:
-            item.stash[blocked_key] = self.session.blockers(meta, _params(item))
+        known = item.stash.get(check_key, None)
+        if known is not None:
+            item.stash[blocked_key] = self.session.blockers(*known)
         observation.set("")
 
     @pytest.hookimpl(tryfirst=True)
@@ -149,18 +181,21 @@ class SuiteHooks:
         self, item: Item, call: CallInfo[None]
     ) -> Generator[None, TestReport, TestReport]:
         report = yield
-        meta = _meta(item)
-        if meta is None or (report.when != "call" and report.passed):
+        known = item.stash.get(check_key, None)
+        if known is None or (report.when != "call" and report.passed):
             return report
+        meta, params = known
         exc = call.excinfo.value if call.excinfo is not None else None
         if isinstance(exc, pytest.skip.Exception):
             exc = NotApplicable(exc.msg)
-        result = self.session.conclude(
-            meta, item.nodeid, _params(item), judge(exc, observation.get())
-        )
+        ending = judge(exc, observation.get(), getattr(item, "obj", None))
+        result = self.session.conclude(meta, item.nodeid, params, ending)
         result.duration = report.duration
         # On the item, so that the teardown report, which JUnit reads them from, carries them.
         item.user_properties += [("id", meta.id), ("status", result.status.value)]
+        if result.status is not Status.PASS:
+            # JUnit's own elements say a failure or a skip, but a warning passes: it would be lost.
+            item.user_properties.append(("message", result.message))
         report.ikscheck = result  # type: ignore[attr-defined]
         if result.status is Status.SKIP:
             report.outcome = "skipped"
@@ -215,17 +250,13 @@ class SuiteHooks:
             terminalreporter.write_line(line)
 
 
-def _told_by_message(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``repr_failure`` that tells a check's verdict by its message, and formats a traceback
-    only for an unexpected exception (a bug in a check or the engine)."""
+def _told_by_result(excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    """A check item's ``repr_failure``: a placeholder that formats nothing.
 
-    def repr_failure(excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, ENDINGS):
-            return str(excinfo.value)  # makereport puts the result's message in its place
-        # pytest.Function's takes no style; other nodes' do.
-        return original(excinfo) if style is None else original(excinfo, style)
-
-    return repr_failure
+    makereport replaces it with the result: a verdict's message, or for a bug in a check or
+    the engine, the message and the traceback ``judge`` formatted (from the check's frame on).
+    """
+    return str(excinfo.value)
 
 
 def _metadata(config: pytest.Config) -> dict[str, Any] | None:
@@ -238,12 +269,6 @@ def _metadata(config: pytest.Config) -> dict[str, Any] | None:
 
 def _meta(item: Item) -> CheckMeta | None:
     return meta_of(getattr(item, "obj", None))
-
-
-def _id(item: Item) -> str:
-    meta = _meta(item)
-    assert meta is not None  # collection has refused items without metadata
-    return meta.id
 
 
 def _params(item: Item) -> dict[str, str]:

@@ -9,8 +9,10 @@ that ending into a :class:`Verdict`; the session adds the check's metadata to ma
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import TracebackType
 from typing import Any
 
 from ikscheck.errors import EvidenceError, ParseError
@@ -64,8 +66,13 @@ class Ending:
     traceback: str = ""  # only for a bug in a check or the engine
 
 
-def judge(exc: BaseException | None, observation: str) -> Ending:
+def judge(
+    exc: BaseException | None, observation: str, check: Callable[..., object] | None = None
+) -> Ending:
     """The ending of a check that raised ``exc`` (None: it returned, leaving ``observation``).
+
+    A bug's traceback starts at ``check``'s frame when it is in it: the frames that called the
+    check (pytest's runner, its hooks) are the same for every bug and would bury the cause.
 
     >>> judge(None, "ibmcloud 2.9.0 (minimum 0.8.0)").status
     <Status.PASS: 'pass'>
@@ -86,20 +93,18 @@ def judge(exc: BaseException | None, observation: str) -> Ending:
         return Ending(Status.ERROR, str(exc), exc.remediation)
     if isinstance(exc, ParseError):
         return Ending(Status.ERROR, str(exc))
-    trace = "".join(traceback.format_exception(exc))
+    trace = "".join(traceback.format_exception(type(exc), exc, _from(exc.__traceback__, check)))
     where = f"{type(exc).__name__}: {exc}"
     return Ending(Status.ERROR, f"internal error in the check ({where})", traceback=trace)
 
 
-#: What a check raises to end with a verdict: told by its message, never by a traceback.
-ENDINGS: tuple[type[BaseException], ...] = (
-    Verdict,
-    AssertionError,
-    Blocked,
-    NotApplicable,
-    EvidenceError,
-    ParseError,
-)
+def _from(tb: TracebackType | None, check: Callable[..., object] | None) -> TracebackType | None:
+    """``tb`` from the entry of ``check``'s frame on, or the whole of it if that is not in it."""
+    code = getattr(check, "__code__", None)
+    entry = tb
+    while entry is not None and entry.tb_frame.f_code is not code:
+        entry = entry.tb_next
+    return entry or tb
 
 
 @dataclass

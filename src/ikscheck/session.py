@@ -76,6 +76,7 @@ class Session:
         # Results by check ID, then by the names of their params, then by their values: the
         # prerequisites of a per-cluster check are found without scanning every cluster's.
         self._by_id: dict[str, dict[tuple[str, ...], dict[tuple[str, ...], list[Result]]]] = {}
+        self._titles: dict[str, str] = {}  # by check ID: the same for each of its results
         self.bundle_size: int | None = None
         self.document: dict[str, Any] = {}  # the JSON report, once the run has finished
 
@@ -111,7 +112,10 @@ class Session:
 
     def title(self, meta: CheckMeta) -> str:
         """The check's title with policy values filled in ("within one minor version")."""
-        return fill(meta.title, self.policy.words())
+        title = self._titles.get(meta.id)
+        if title is None:
+            title = self._titles[meta.id] = fill(meta.title, self.policy.words())
+        return title
 
     def _prerequisites(self, needed: str, params: dict[str, str]) -> list[Result]:
         """The results of ``needed`` that apply to a check with ``params`` (a shared cluster)."""
@@ -182,7 +186,7 @@ class Session:
         try:
             func(**{name: fixtures[name] for name in wanted})
         except Exception as exc:
-            ending = judge(exc, "")
+            ending = judge(exc, "", func)
         else:
             ending = judge(None, observation.get())
         name = f"{func.__name__}[{'-'.join(params.values())}]" if params else func.__name__
@@ -228,7 +232,8 @@ class Session:
         return [f"ikscheck: checking this workstation live; clusters: {clusters}"]
 
     def summary_lines(self) -> list[str]:
-        """One line per result that is not a pass: what was seen, and what to run or why."""
+        """One line per result that is not a pass: what was seen, and what to run or why; a
+        bug's traceback follows its line."""
         lines = []
         for result in self.results:
             if result.status is Status.PASS:
@@ -238,6 +243,8 @@ class Session:
             if result.remediation:
                 line += f"  -> {result.remediation}"
             lines.append(line)
+            # A bug is reported by its traceback: under its line, indented to read as part of it.
+            lines += ["    " + t for t in result.traceback.splitlines()]
         return lines
 
     def closing_lines(self) -> list[str]:
@@ -258,10 +265,12 @@ def _matching(
     """The results among ``shapes`` whose params agree with ``params`` where both have one."""
     found: list[Result] = []
     for names, by_values in shapes.items():
-        if all(n in params for n in names):  # the usual case: one lookup
-            found += by_values.get(tuple(params[n] for n in names), ())
-        else:
+        try:
+            values = tuple([params[n] for n in names])
+        except KeyError:  # the prerequisite has a param the dependent lacks: compare each
             found += [r for rs in by_values.values() for r in rs if _compatible(r.params, params)]
+        else:  # the usual case: one lookup
+            found += by_values.get(values, ())
     return found
 
 
