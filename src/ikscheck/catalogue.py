@@ -14,7 +14,7 @@ from pathlib import Path
 from ikscheck.check import CheckMeta, fill, meta_of
 from ikscheck.policy import Policy
 
-CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
 
 def checks(checks_dir: Path = CHECKS_DIR) -> dict[str, Callable[..., object]]:
