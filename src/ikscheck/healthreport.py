@@ -111,6 +111,8 @@ class Row:
     blocked_by: list[tuple[str, str]] = field(default_factory=list)
     #: How many skips name this result as their cause.
     blocks: int = 0
+    #: Against --baseline: new, unchanged, fixed ("" without one).
+    baseline: str = ""
 
 
 @dataclass(slots=True)
@@ -205,6 +207,7 @@ def _rows(checks: Iterable[Mapping[str, Any]]) -> list[tuple[Row, Mapping[str, o
             remediation=_text(check.get("remediation")),
             where=_where(params),
             traceback=_text(check.get("traceback")),
+            baseline=_text(check.get("baseline")),
         )
         rows.append((row, params))
     return rows
@@ -276,7 +279,12 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
         for c in env.get("clusters") or []
     ]
     recorded = document.get("recorded_at")
+    baseline = document.get("baseline")
     return {
+        # --baseline: the results new or fixed since, first in the page (a gate's reason).
+        "baseline": _baseline(baseline) if isinstance(baseline, Mapping) else None,
+        "new": [r for r in rows if r.baseline == "new"],
+        "fixed": [r for r in rows if r.baseline == "fixed"],
         "healthy": healthy,
         "verdict": verdict_text(healthy, counts),
         "counts": counts,
@@ -295,6 +303,10 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
         "plugins": plugins,
         "env_clusters": env_clusters,
     }
+
+
+def _baseline(found: Mapping[str, Any]) -> dict[str, str]:
+    return {k: _text(found.get(k)) for k in ("path", "evaluated_at", "new", "unchanged", "fixed")}
 
 
 def _finalize(value: object) -> object:

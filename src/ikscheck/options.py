@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-FAIL_ON = ("fail", "warn")
+FAIL_ON = ("fail", "warn", "new", "new-warn")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Options:
     report_json: str | None = "reports/health.json"
     report_html: str | None = None  # default: health.html beside the JSON report
     fail_on: str = "fail"
+    baseline: str | None = None
     max_skew: int | None = None
     ibmcloud: str | None = None
     kubectl: str | None = None
@@ -103,8 +104,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("--report-html", "ikscheck's HTML health report, rendered from the JSON model "
            "(default: health.html beside --report-json; pytest-html's --html stays yours)",
            "PATH"),
-    Option("--fail-on", "lowest status that makes the run exit non-zero; error counts as fail "
-           "(default: %(default)s)", default="fail", choices=FAIL_ON),
+    Option("--fail-on", "lowest status that makes the run exit non-zero; error counts as fail; "
+           "new, new-warn: only results new against --baseline (default: %(default)s)",
+           default="fail", choices=FAIL_ON),
+    Option("--baseline", "an earlier JSON report: mark each result new, unchanged or fixed",
+           "PATH"),
     Option("--max-skew", "kubectl/server minor version skew allowed (default: policy, 1)", "N",
            integer=True),
     Option("--ibmcloud", "the ibmcloud to run (default: the first on PATH)", "PATH"),

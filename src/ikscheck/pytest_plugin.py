@@ -238,6 +238,9 @@ class SuiteHooks:
                 align_with_checks(plugin._report, self.session.results)
         if exitstatus == pytest.ExitCode.OK and not self.session.healthy:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        elif exitstatus == pytest.ExitCode.TESTS_FAILED and self.session.healthy:
+            # --fail-on new: the failures are all known from the baseline, the gate passes.
+            session.exitstatus = pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from ikscheck.reporting import summary

@@ -125,6 +125,7 @@ class Result:
     blocked_by: list[str] = field(default_factory=list)
     duration: float = 0.0
     traceback: str = ""
+    baseline: str = ""  # against --baseline: new, unchanged or fixed ("" without one)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -141,4 +142,6 @@ class Result:
         }
         if self.traceback:
             doc["traceback"] = self.traceback
+        if self.baseline:
+            doc["baseline"] = self.baseline
         return doc

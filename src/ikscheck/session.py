@@ -16,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ikscheck.baseline import CHANGES, Baseline
+from ikscheck.baseline import change as baseline_change
+from ikscheck.baseline import load as load_baseline
 from ikscheck.check import CheckMeta, fill, meta_of, observation
 from ikscheck.errors import UsageError
 from ikscheck.evidence import Evidence, Settings, iso
@@ -72,6 +75,12 @@ class Session:
         self.workstation = Workstation(self.evidence, self.policy, self.evaluated_at)
         if self.replay is not None and options.clusters:
             self._select_recorded(options.clusters)
+        self.baseline: Baseline | None = None
+        if options.baseline:
+            self.baseline = load_baseline(options.baseline)
+            self.baseline.refuse_other_clusters(self.workstation.clusters())
+        elif options.fail_on in ("new", "new-warn"):
+            raise UsageError(f"--fail-on {options.fail_on} needs --baseline (an earlier report)")
         self.results: list[Result] = []
         # Results by check ID, then by the names of their params, then by their values: the
         # prerequisites of a per-cluster check are found without scanning every cluster's.
@@ -154,6 +163,9 @@ class Session:
             blocked_by=list(ending.blocked_by),
             traceback=ending.traceback,
         )
+        if self.baseline is not None:
+            before = self.baseline.status_of(meta.id, params)
+            result.baseline = baseline_change(before, result.status.value)
         self.results.append(result)
         names = tuple(sorted(params))
         shapes = self._by_id.setdefault(meta.id, {})
@@ -196,11 +208,15 @@ class Session:
 
     @property
     def healthy(self) -> bool:
-        """Whether the run passes its gate: no fail or error, nor warn under --fail-on warn."""
+        """Whether the run passes its gate: no fail or error, nor warn under --fail-on warn;
+        under --fail-on new (new-warn), none of them new against the baseline."""
         bad = {Status.FAIL, Status.ERROR}
-        if self.options.fail_on == "warn":
+        if self.options.fail_on in ("warn", "new-warn"):
             bad.add(Status.WARN)
-        return not any(r.status in bad for r in self.results)
+        only_new = self.options.fail_on in ("new", "new-warn")
+        return not any(
+            r.status in bad and (not only_new or r.baseline == "new") for r in self.results
+        )
 
     def finish(self, collect_only: bool = False) -> None:
         """Write the JSON report and the bundle (if asked)."""
@@ -239,6 +255,8 @@ class Session:
             if result.status is Status.PASS:
                 continue
             label = result.id + "".join(f"[{v}]" for v in result.params.values() if v)
+            if result.baseline == "new":
+                label += " (new)"
             line = f"{result.status.value.upper():5} {label}: {result.message}"
             if result.remediation:
                 line += f"  -> {result.remediation}"
@@ -256,6 +274,10 @@ class Session:
             lines.append(f"HTML report: {self.options.html_path}")
         if self.bundle_size is not None:
             lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
+        if self.baseline is not None:
+            counts = {c: sum(r.baseline == c for r in self.results) for c in CHANGES}
+            said = ", ".join(f"{n} {c}" for c, n in counts.items())
+            lines.append(f"Against the baseline {self.baseline.path}: {said}")
         return lines
 
 

@@ -1,0 +1,129 @@
+"""Baselines for CI gates: an earlier JSON report, against which each result is new, unchanged
+or fixed.
+
+A gate on a fleet that is never fully healthy cannot fail on every finding: it fails on what is
+new since the report it last accepted (``--baseline``, ``--fail-on new``). Results are matched
+by check ID and params; a baseline of another schema version, or of another set of clusters,
+cannot say what is new and is refused.
+
+The module is pure apart from reading the baseline file: no pytest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ikscheck.errors import UsageError
+
+__all__ = ["CHANGES", "Baseline", "change", "load", "result_key"]
+
+#: How a result compares with the baseline's.
+CHANGES = ("new", "unchanged", "fixed")
+#: How bad a status is, for comparing: error counts as fail (a gate that cannot evaluate is
+#: not green); a skip, blocked or not applicable, is no finding of its own.
+_RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 2}
+SCHEMA_VERSION = "1"
+
+
+def result_key(check_id: str, params: Mapping[str, str]) -> str:
+    """The key a result is matched by: its check ID and params.
+
+    >>> result_key("KCTL-002", {"cluster": "mycluster"})
+    'KCTL-002[cluster=mycluster]'
+    >>> result_key("CLI-001", {})
+    'CLI-001'
+    """
+    shown = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return f"{check_id}[{shown}]" if shown else check_id
+
+
+def change(before: str | None, now: str) -> str:
+    """``new``, ``unchanged`` or ``fixed``: how a result with status ``now`` compares with its
+    baseline's status ``before`` (None: the baseline has no such result).
+
+    Worse than before and not a pass: new; better: fixed; as bad: unchanged.
+
+    >>> change("pass", "fail"), change("warn", "fail"), change(None, "warn")
+    ('new', 'new', 'new')
+    >>> change("fail", "pass"), change("fail", "warn"), change("error", "fail")
+    ('fixed', 'fixed', 'unchanged')
+    >>> change(None, "pass"), change("pass", "skip")
+    ('unchanged', 'unchanged')
+    """
+    then = _RANK.get(before or "pass", 0)
+    rank = _RANK.get(now, 0)
+    if rank > then:
+        return "new"
+    return "fixed" if rank < then else "unchanged"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """An earlier report, as a gate compares with it."""
+
+    path: str
+    evaluated_at: str
+    clusters: tuple[str, ...]
+    statuses: dict[str, str]  # by result_key
+
+    def status_of(self, check_id: str, params: Mapping[str, str]) -> str | None:
+        return self.statuses.get(result_key(check_id, params))
+
+    def refuse_other_clusters(self, clusters: Iterable[str]) -> None:
+        """A usage error unless this run checks the clusters the baseline checked."""
+        now = sorted(set(clusters))
+        then = sorted(set(self.clusters))
+        if now != then:
+            raise UsageError(
+                f"--baseline {self.path} checked clusters {_names(then)}; this run checks "
+                f"{_names(now)}: a baseline compares the same clusters (record a new one)"
+            )
+
+
+def load(path: str) -> Baseline:
+    """The report at ``path`` as a baseline; a :class:`UsageError` saying why it cannot be one.
+
+    >>> load("/nonexistent/health.json")
+    Traceback (most recent call last):
+    ...
+    ikscheck.errors.UsageError: --baseline /nonexistent/health.json: cannot read it: No such file or directory
+    """  # noqa: E501
+    where = f"--baseline {path}"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{where}: not a JSON report ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("checks"), list):
+        raise UsageError(f"{where}: not an ikscheck JSON report (no list of checks)")
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{where}: a report of schema version {version!r}; this ikscheck writes version "
+            f"{SCHEMA_VERSION!r} and cannot say what is new against it (record a new baseline)"
+        )
+    statuses: dict[str, str] = {}
+    for entry in document["checks"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise UsageError(f"{where}: a result without a check id: {str(entry)[:80]}")
+        params = entry.get("params") or {}
+        if not isinstance(params, dict):
+            raise UsageError(f"{where}: {entry['id']}: params is not an object")
+        statuses[result_key(entry["id"], {str(k): str(v) for k, v in params.items()})] = str(
+            entry.get("status", "")
+        )
+    clusters = document.get("clusters") or []
+    return Baseline(
+        path=path,
+        evaluated_at=str(document.get("evaluated_at", "")),
+        clusters=tuple(str(c) for c in clusters) if isinstance(clusters, list) else (),
+        statuses=statuses,
+    )
+
+
+def _names(clusters: list[str]) -> str:
+    return ", ".join(c or "(the current context's)" for c in clusters) or "none"
