@@ -16,11 +16,11 @@ import pytest
 
 from ikscheck.check import depths, meta_of, module_ranks, observation, problems_of
 from ikscheck.errors import UsageError
-from ikscheck.results import Blocked, NotApplicable, Status, judge
+from ikscheck.results import Blocked, NotApplicable, Result, Status, judge
 
 # The engine proper is imported when the suite is activated, not here.
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
     from _pytest.nodes import Item
     from _pytest.reports import TestReport
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 session_key = pytest.StashKey["Session"]()
 blocked_key = pytest.StashKey[tuple[str, ...]]()
+# Where an item stands in the suite's order: a pytest-xdist controller orders results by it.
+position_key = pytest.StashKey[int]()
 # A check item's metadata and params, read once at collection: each hook of each item asks.
 check_key = pytest.StashKey[tuple["CheckMeta", dict[str, str]]]()
 
@@ -53,6 +55,9 @@ def activate(config: pytest.Config) -> None:
     from ikscheck.session import Session
 
     options = Options.from_values(config.getoption)
+    if options.record and getattr(config.option, "numprocesses", None):
+        # Each pytest-xdist worker gathers its own evidence: one bundle needs one process.
+        raise pytest.UsageError("--record gathers evidence in one process: run it without -n")
     try:
         session = Session(options, Path.cwd(), config.rootpath)
     except UsageError as exc:
@@ -122,6 +127,12 @@ class SuiteHooks:
     def __init__(self, session: Session, config: pytest.Config) -> None:
         self.session = session
         self.config = config
+        # Under pytest-xdist, workers run the checks and the controller, which runs none,
+        # writes the one report from the results they send (with their collection order).
+        self.worker = hasattr(config, "workerinput")
+        distributed = getattr(config.option, "dist", "no") != "no"
+        self.controller = distributed and not self.worker and not config.option.collectonly
+        self._arrived: list[tuple[int, Result]] = []
 
     def pytest_report_header(self) -> list[str]:
         return self.session.header()
@@ -144,8 +155,10 @@ class SuiteHooks:
         if problems:
             raise pytest.UsageError("invalid check metadata:\n  " + "\n  ".join(problems))
         checks = [(i, m) for i, m in zip(items, metas, strict=True) if m is not None]
+        shared: dict[str, tuple[Callable[..., object], list[dict[str, str]]]] = {}
         for item, meta in checks:
             item.stash[check_key] = (meta, _params(item))
+            shared.setdefault(meta.id, (item.obj, []))[1].append(_params(item))  # type: ignore[attr-defined]
             # makereport tells every ending of a check by its result; pytest's traceback
             # formatting (~80 ms a failure) would be thrown away.
             item.repr_failure = _told_by_result  # type: ignore[method-assign]
@@ -158,6 +171,10 @@ class SuiteHooks:
             (ranks[str(i.path)], modules[i.path], level[m.id], n) for n, (i, m) in enumerate(checks)
         ]
         items[:] = [checks[n][0] for *_, n in sorted(keys)]
+        for position, item in enumerate(items):
+            item.stash[position_key] = position
+        if self.worker:  # another worker may run a check's prerequisites: judge them here too
+            self.session.share_prerequisites(shared)
 
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         if session.items and not session.config.option.collectonly:
@@ -197,6 +214,7 @@ class SuiteHooks:
             # JUnit's own elements say a failure or a skip, but a warning passes: it would be lost.
             item.user_properties.append(("message", result.message))
         report.ikscheck = result  # type: ignore[attr-defined]
+        report.ikscheck_position = item.stash.get(position_key, 0)  # type: ignore[attr-defined]
         if result.status is Status.SKIP:
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, result.message)
@@ -210,6 +228,28 @@ class SuiteHooks:
             report.longrepr = None
         return report
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, report: TestReport) -> Generator[None, Any, Any]:
+        data = yield
+        result = getattr(report, "ikscheck", None)
+        if isinstance(data, dict) and result is not None:  # a worker's, for the controller
+            data["ikscheck"] = result.to_json()
+            data["ikscheck_position"] = getattr(report, "ikscheck_position", 0)
+        return data
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_from_serializable(self, data: Any) -> Generator[None, Any, Any]:
+        report = yield
+        if report is not None and isinstance(data, dict) and "ikscheck" in data:
+            report.ikscheck = Result.from_json(data["ikscheck"])
+            report.ikscheck_position = data.get("ikscheck_position", 0)
+        return report
+
+    def pytest_runtest_logreport(self, report: TestReport) -> None:
+        result = getattr(report, "ikscheck", None)
+        if self.controller and result is not None:
+            self._arrived.append((getattr(report, "ikscheck_position", 0), result))
+
     def pytest_report_teststatus(self, report: TestReport) -> tuple[str, str, Any] | None:
         result = getattr(report, "ikscheck", None)
         if result is None:
@@ -222,6 +262,10 @@ class SuiteHooks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.worker:
+            return  # its results went to the controller, which reports them
+        for _, result in sorted(self._arrived, key=lambda arrived: arrived[0]):
+            self.session.adopt(result)
         self.session.finish(collect_only=bool(self.config.option.collectonly))
         metadata = _metadata(self.config)
         if metadata is not None:
@@ -243,6 +287,8 @@ class SuiteHooks:
             session.exitstatus = pytest.ExitCode.OK
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.worker:
+            return
         from ikscheck.reporting import summary
 
         counts = ", ".join(f"{n} {status}" for status, n in summary(self.session.results).items())

@@ -145,3 +145,26 @@ class Result:
         if self.baseline:
             doc["baseline"] = self.baseline
         return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Result:
+        """The result :meth:`to_json` wrote (a pytest-xdist worker's, sent to the controller).
+
+        >>> r = Result("CLI-001", "n", "t", "high", Status.FAIL, "m", "fix", {"cluster": "c"})
+        >>> Result.from_json(r.to_json()) == r
+        True
+        """
+        return cls(
+            id=doc["id"],
+            nodeid=doc["nodeid"],
+            title=doc["title"],
+            severity=doc["severity"],
+            status=Status(doc["status"]),
+            message=doc["message"],
+            remediation=doc["remediation"],
+            params=dict(doc.get("params") or {}),
+            blocked_by=list(doc.get("blocked_by") or ()),
+            duration=float(doc.get("duration") or 0.0),
+            traceback=doc.get("traceback", ""),
+            baseline=doc.get("baseline", ""),
+        )

@@ -86,6 +86,9 @@ class Session:
         # prerequisites of a per-cluster check are found without scanning every cluster's.
         self._by_id: dict[str, dict[tuple[str, ...], dict[tuple[str, ...], list[Result]]]] = {}
         self._titles: dict[str, str] = {}  # by check ID: the same for each of its results
+        # A pytest-xdist worker's view of the checks other workers run (share_prerequisites).
+        self._shared: dict[str, tuple[Callable[..., object], list[Any]]] = {}
+        self._judged: dict[tuple[str, tuple[tuple[str, str], ...]], Result] = {}
         self.bundle_size: int | None = None
         self.document: dict[str, Any] = {}  # the JSON report, once the run has finished
 
@@ -130,11 +133,45 @@ class Session:
         """The results of ``needed`` that apply to a check with ``params`` (a shared cluster)."""
         return _matching(self._by_id.get(needed, {}), params)
 
+    def share_prerequisites(
+        self, checks: dict[str, tuple[Callable[..., object], list[Any]]]
+    ) -> None:
+        """Judge prerequisites this process has not run (a pytest-xdist worker's share of the
+        checks is not all of them): ``checks`` gives each check ID's function and the params
+        of each of its results. The results so judged block as in a serial run; they are not
+        this process's to report."""
+        self._shared = checks
+
+    def _judged_here(self, needed: str, params: dict[str, str]) -> list[Result]:
+        """The results of ``needed`` for ``params``, judged in this process as a serial run
+        would have, where another process runs them (see :meth:`share_prerequisites`)."""
+        func, param_sets = self._shared.get(needed, (None, []))
+        found = []
+        for wanted in param_sets:
+            if func is None or not _compatible(wanted, params):
+                continue
+            key = (needed, tuple(sorted(wanted.items())))
+            if key not in self._judged:
+                meta = meta_of(func)
+                assert meta is not None  # collection refused checks without metadata
+                roots = self.blockers(meta, wanted)
+                if roots:
+                    said = f"blocked by {', '.join(roots)} (a prerequisite failed)"
+                    ending = Ending(Status.SKIP, said, blocked_by=roots)
+                    self._judged[key] = self.conclude(meta, "", wanted, ending, keep=False)
+                else:
+                    self._judged[key] = self.evaluate(func, wanted, keep=False)
+            found.append(self._judged[key])
+        return found
+
     def blockers(self, meta: CheckMeta, params: dict[str, str]) -> tuple[str, ...]:
         """The root causes among ``meta.needs`` that failed or errored for these params."""
         roots: list[str] = []
         for needed in meta.needs:
-            for result in self._prerequisites(needed, params):
+            found = self._prerequisites(needed, params)
+            if not found and self._shared:
+                found = self._judged_here(needed, params)
+            for result in found:
                 if result.status.unhealthy:
                     roots.append(result.id)
                 elif result.status is Status.SKIP and result.blocked_by:
@@ -142,9 +179,15 @@ class Session:
         return tuple(dict.fromkeys(roots))
 
     def conclude(
-        self, meta: CheckMeta, nodeid: str, params: dict[str, str], ending: Ending
+        self,
+        meta: CheckMeta,
+        nodeid: str,
+        params: dict[str, str],
+        ending: Ending,
+        keep: bool = True,
     ) -> Result:
-        """Record the result of one check call that ended with ``ending``."""
+        """Record the result of one check call that ended with ``ending`` (``keep`` False:
+        only make it)."""
         remediation = ""
         if ending.status in (Status.WARN, Status.FAIL) or ending.remediation:
             template = ending.remediation or meta.remediation
@@ -166,13 +209,21 @@ class Session:
         if self.baseline is not None:
             before = self.baseline.status_of(meta.id, params)
             result.baseline = baseline_change(before, result.status.value)
-        self.results.append(result)
-        names = tuple(sorted(params))
-        shapes = self._by_id.setdefault(meta.id, {})
-        shapes.setdefault(names, {}).setdefault(tuple(params[n] for n in names), []).append(result)
+        if keep:
+            self.adopt(result)
         return result
 
-    def evaluate(self, func: Callable[..., object], params: dict[str, str] | None = None) -> Result:
+    def adopt(self, result: Result) -> None:
+        """Take ``result`` as one of this run's (a pytest-xdist controller's, from a worker)."""
+        self.results.append(result)
+        names = tuple(sorted(result.params))
+        shapes = self._by_id.setdefault(result.id, {})
+        values = tuple(result.params[n] for n in names)
+        shapes.setdefault(names, {}).setdefault(values, []).append(result)
+
+    def evaluate(
+        self, func: Callable[..., object], params: dict[str, str] | None = None, keep: bool = True
+    ) -> Result:
         """Run the check ``func`` once, outside pytest, with these params: its result.
 
         The fixtures it may ask for are ``workstation``, ``policy`` and its params. Checks are
@@ -202,7 +253,7 @@ class Session:
         else:
             ending = judge(None, observation.get())
         name = f"{func.__name__}[{'-'.join(params.values())}]" if params else func.__name__
-        return self.conclude(meta, name, params, ending)
+        return self.conclude(meta, name, params, ending, keep)
 
     # -- the end -----------------------------------------------------------------------------
 
