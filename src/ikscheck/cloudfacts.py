@@ -45,6 +45,8 @@ class CloudFacts:
 
         def server_url(self, cluster: str) -> str: ...
 
+        def iks_contexts(self) -> list[str]: ...
+
         def ca_pem(self, cluster: str) -> bytes | None: ...
 
     # -- credentials -------------------------------------------------------------------------
@@ -143,6 +145,24 @@ class CloudFacts:
     @functools.cached_property
     def _answers(self) -> dict[tuple[str, str], Answer]:
         return {}
+
+    def account_clusters(self) -> tuple[list[str], str]:
+        """``--all-clusters``: the names of every cluster the IKS API lists for the account,
+        else (no API access, or the API refused) of every IKS context of the kubeconfig; and
+        where the list came from, in words."""
+        why = "no IBM Cloud credentials"
+        if self.api_credential:
+            answer = self.iks("/v1/clusters", "iks-clusters")
+            if answer.ok and isinstance(answer.document, list):
+                names = [c.get("name") for c in answer.document if isinstance(c, dict)]
+                found = list(dict.fromkeys(n for n in names if isinstance(n, str) and n))
+                return found, f"every cluster the IKS API lists for {self.credential_source}"
+            why = f"the IKS API did not list them: {answer.problem}"
+        try:
+            contexts = self.iks_contexts()
+        except (EvidenceError, ParseError) as exc:
+            return [], f"{why}; and no kubeconfig to read: {exc}"
+        return contexts, f"every IKS context of the kubeconfig ({why})"
 
     def iks_cluster(self, cluster: str) -> Answer:
         return self.iks(f"/v1/clusters/{quote(cluster, safe='')}", "iks-cluster")

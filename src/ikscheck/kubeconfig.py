@@ -321,13 +321,41 @@ def _names_cluster(query: str, name: str) -> bool:
     return query == segments[0] or (len(segments) > 1 and query == segments[1])
 
 
-def find_context(config: Kubeconfig, cluster: str | None) -> Context | None:
+def _iks_names(name: str) -> set[str]:
+    """What a context or cluster entry named ``name`` answers to (see :func:`_names_cluster`)."""
+    if not name:
+        return set()
+    segments = name.split("/")
+    return {name, segments[0], *segments[1:2]}
+
+
+def index_contexts(config: Kubeconfig) -> dict[str, list[str]]:
+    """Every name a cluster may be asked by, with the contexts that answer to it, in name
+    order: :func:`find_context` for many clusters without scanning every context for each.
+
+    >>> ctx = Context("mycluster/bq8r2k1d", "mycluster/bq8r2k1d", "u", "", "/k")
+    >>> index = index_contexts(Kubeconfig(("/k",), {}, {}, {ctx.name: ctx}, "", ()))
+    >>> index["mycluster"], index["bq8r2k1d"]
+    (['mycluster/bq8r2k1d'], ['mycluster/bq8r2k1d'])
+    """
+    index: dict[str, list[str]] = {}
+    for name in sorted(config.contexts):
+        context = config.contexts[name]
+        for key in _iks_names(context.name) | _iks_names(context.cluster):
+            index.setdefault(key, []).append(name)
+    return index
+
+
+def find_context(
+    config: Kubeconfig, cluster: str | None, index: Mapping[str, list[str]] | None = None
+) -> Context | None:
     """The context for the IKS cluster ``cluster`` (a name, an id or ``<name>/<id>``).
 
     A context matches when ``cluster`` equals its name, the name's first ``/``-segment (the
     cluster name) or second segment (the cluster id), or the same holds for the name of the
     cluster entry it refers to. The current context wins when it matches; otherwise the first
     match in name order. With ``cluster`` None or empty, the current context (or None).
+    ``index`` (:func:`index_contexts` of ``config``) finds it without a scan.
 
     >>> ctx = Context("mycluster/bq8r2k1d/admin", "mycluster/bq8r2k1d", "admin", "", "/k")
     >>> config = Kubeconfig(("/k",), {}, {}, {ctx.name: ctx}, "", ())
@@ -343,6 +371,9 @@ def find_context(config: Kubeconfig, cluster: str | None) -> Context | None:
     current = config.contexts.get(config.current_context)
     if current is not None and matches(current):
         return current
+    if index is not None:  # given by a caller that asks for many clusters
+        found = index.get(cluster)
+        return config.contexts[found[0]] if found else None
     for name in sorted(config.contexts):
         if matches(config.contexts[name]):
             return config.contexts[name]

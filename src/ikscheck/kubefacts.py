@@ -8,6 +8,7 @@ policy and instant.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import datetime
 
 from ikscheck import certs, kubeconfig_validity
@@ -19,6 +20,9 @@ from ikscheck.kubeconfig import Context, Kubeconfig, User
 from ikscheck.policy import Policy
 
 #: User fields that hold a credential: a file holding one should be private.
+#: An IKS cluster id, as the context names of `ibmcloud ks cluster config` carry it: 20
+#: lower-case letters and digits (bq8r2k1d0f6mvs4ab1cg); older clusters have 32 hex digits.
+_IKS_ID = re.compile(r"[a-z0-9]{20}|[0-9a-f]{32}")
 CREDENTIAL_FIELDS = ("token", "client-key-data", "client-key", "password", "auth-provider")
 
 
@@ -85,9 +89,9 @@ class KubeconfigFacts:
     def context(self, cluster: str) -> Context:
         found = self._contexts.get(cluster)
         if found is None:
-            # Searched once per cluster: every check of a cluster asks, and a fleet's
-            # kubeconfig holds a context per cluster.
-            found = kubeconfigs.find_context(self.kubeconfig, cluster or None)
+            # Found once per cluster, by an index built once: every check of a cluster asks,
+            # and a fleet's kubeconfig holds a context per cluster.
+            found = kubeconfigs.find_context(self.kubeconfig, cluster or None, self._index)
             if found is not None:
                 self._contexts[cluster] = found
         if found is None:
@@ -100,6 +104,20 @@ class KubeconfigFacts:
     @functools.cached_property
     def _contexts(self) -> dict[str, Context]:
         return {}
+
+    @functools.cached_property
+    def _index(self) -> dict[str, list[str]]:
+        return kubeconfigs.index_contexts(self.kubeconfig)
+
+    def iks_contexts(self) -> list[str]:
+        """The clusters of the kubeconfig's IKS contexts (``<name>/<cluster id>``, also as
+        ``.../admin``), by name, in context-name order: ``--all-clusters`` without API access."""
+        found = []
+        for name in sorted(self.kubeconfig.contexts):
+            segments = name.split("/")
+            if len(segments) in (2, 3) and _IKS_ID.fullmatch(segments[1]) and segments[0]:
+                found.append(segments[0])
+        return list(dict.fromkeys(found))
 
     def ca_pem(self, cluster: str) -> bytes | None:
         entry = self.cluster_entry(cluster)

@@ -17,6 +17,7 @@ class Options:
     """The values of the options below for one run."""
 
     clusters: tuple[str, ...] = ()
+    all_clusters: bool = False
     kubeconfig: str | None = None
     ibmcloud_home: str | None = None
     iam_url: str | None = None
@@ -64,6 +65,7 @@ class Option:
     choices: tuple[str, ...] | None = None
     repeatable: bool = False
     integer: bool = False
+    flag_only: bool = False  # takes no value: on when given
 
     @property
     def dest(self) -> str:
@@ -74,6 +76,8 @@ class Option:
         found: dict[str, Any] = {"help": self.help, "dest": self.dest}
         if self.repeatable:
             found.update(action="append", default=[])
+        elif self.flag_only:
+            found.update(action="store_true", default=False)
         elif self.default is not None:
             found["default"] = self.default
         for name in ("metavar", "choices"):
@@ -87,6 +91,8 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("--cluster", "cluster to check; repeatable (default: the current context's cluster)",
            "NAME_OR_ID", repeatable=True),
+    Option("--all-clusters", "every cluster the IKS API lists for the account (without API "
+           "access: every IKS context of the kubeconfig)", flag_only=True),
     Option("--kubeconfig",
            "kubeconfig, or a ':'-separated list (default: $KUBECONFIG, else ~/.kube/config)",
            "PATH"),

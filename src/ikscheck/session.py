@@ -73,8 +73,13 @@ class Session:
                 self.evidence = self.recorder
         self.evaluated_at: datetime = now or self.evidence.now()
         self.workstation = Workstation(self.evidence, self.policy, self.evaluated_at)
+        if options.all_clusters and options.clusters:
+            raise UsageError("--all-clusters and --cluster cannot be combined: choose one")
         if self.replay is not None and options.clusters:
             self._select_recorded(options.clusters)
+        self.cluster_source = ""  # with --all-clusters: where the list came from
+        if options.all_clusters and self.replay is None:
+            self._select_all()
         self.baseline: Baseline | None = None
         if options.baseline:
             self.baseline = load_baseline(options.baseline)
@@ -118,6 +123,17 @@ class Session:
             )
         settings = replace(self.evidence.settings, clusters=wanted)
         self.evidence.settings = settings
+        self.workstation = Workstation(self.evidence, self.policy, self.evaluated_at)
+
+    def _select_all(self) -> None:
+        """--all-clusters: every cluster the IKS API lists for the account, else (no API
+        access) every IKS context of the kubeconfig. (A replay checks the recorded ones.)"""
+        names, self.cluster_source = self.workstation.account_clusters()
+        if not names:
+            raise UsageError(f"--all-clusters: no cluster found ({self.cluster_source})")
+        for holder in (self.evidence, getattr(self.evidence, "source", None)):
+            if holder is not None:  # a recorder's bundle keeps the settings it holds
+                holder.settings = replace(holder.settings, clusters=tuple(names))
         self.workstation = Workstation(self.evidence, self.policy, self.evaluated_at)
 
     # -- checks ------------------------------------------------------------------------------
@@ -296,7 +312,8 @@ class Session:
             recorded = iso(self.replay.recorded_at)
             return [f"ikscheck: replaying the bundle {self.options.replay}, recorded {recorded}"]
         clusters = ", ".join(c or "(no current context)" for c in self.workstation.clusters())
-        return [f"ikscheck: checking this workstation live; clusters: {clusters}"]
+        source = f" ({self.cluster_source})" if self.cluster_source else ""
+        return [f"ikscheck: checking this workstation live; clusters{source}: {clusters}"]
 
     def summary_lines(self) -> list[str]:
         """One line per result that is not a pass: what was seen, and what to run or why; a
