@@ -164,6 +164,29 @@ class CloudFacts:
             return [], f"{why}; and no kubeconfig to read: {exc}"
         return contexts, f"every IKS context of the kubeconfig ({why})"
 
+    @functools.cached_property
+    def _listed(self) -> dict[str, dict[str, object]]:
+        """The IKS API's cluster list by name and by id (the first of each), indexed once."""
+        listed = self.iks("/v1/clusters", "iks-clusters").document
+        index: dict[str, dict[str, object]] = {}
+        for entry in listed if isinstance(listed, list) else ():
+            if isinstance(entry, dict):
+                for key in (entry.get("name"), entry.get("id")):
+                    if isinstance(key, str):
+                        index.setdefault(key, entry)
+        return index
+
+    def listed_cluster(self, cluster: str) -> dict[str, object] | None:
+        """The IKS API's list entry for ``cluster`` (by name or id), or None: a lookup, not a
+        scan of the list per cluster (a fleet's run stays linear)."""
+        return self._listed.get(cluster)
+
+    def listed_names(self) -> list[str]:
+        """The names of the clusters the IKS API lists, sorted."""
+        listed = self.iks("/v1/clusters", "iks-clusters").document
+        entries = listed if isinstance(listed, list) else []
+        return sorted(str(e.get("name")) for e in entries if isinstance(e, dict))
+
     def iks_cluster(self, cluster: str) -> Answer:
         return self.iks(f"/v1/clusters/{quote(cluster, safe='')}", "iks-cluster")
 

@@ -105,6 +105,32 @@ class KubeconfigFacts:
     def _contexts(self) -> dict[str, Context]:
         return {}
 
+    def find_context(self, cluster: str) -> Context | None:
+        """The context for ``cluster`` (see :func:`ikscheck.kubeconfig.find_context`), or None."""
+        try:
+            return self.context(cluster)
+        except EvidenceError:
+            return None
+
+    @functools.cached_property
+    def _dangling(self) -> list[tuple[str, str, str]]:
+        config = self.kubeconfig
+        return [
+            (context.name, kind, name)
+            for context in config.contexts.values()
+            for kind, name, entries in (
+                ("cluster", context.cluster, config.clusters),
+                ("user", context.user, config.users),
+            )
+            if name not in entries
+        ]
+
+    def dangling_references(self) -> list[tuple[str, str, str]]:
+        """Every context's reference to a cluster or user entry that does not exist, as
+        (context, "cluster" or "user", the name it gives): found once, however many clusters
+        a run checks."""
+        return self._dangling
+
     @functools.cached_property
     def _index(self) -> dict[str, list[str]]:
         return kubeconfigs.index_contexts(self.kubeconfig)

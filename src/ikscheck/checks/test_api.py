@@ -106,16 +106,15 @@ def test_regions(workstation):
 )
 def test_cluster_listed(workstation, cluster):
     _credentials(workstation)
-    listed = _conforms(workstation.iks("/v1/clusters", "iks-clusters"), "iks-clusters")
-    found = [c for c in listed if cluster in (c.get("name"), c.get("id"))]
-    names = ", ".join(sorted(str(c.get("name")) for c in listed)) or "none"
-    who = workstation.credential_source
-    seen = f"cluster {cluster} is not among the clusters {who} can see: {names}"
-    if not found:
+    _conforms(workstation.iks("/v1/clusters", "iks-clusters"), "iks-clusters")
+    found, who = workstation.listed_cluster(cluster), workstation.credential_source
+    if found is None:
+        names = ", ".join(workstation.listed_names()) or "none"
+        seen = f"cluster {cluster} is not among the clusters {who} can see: {names}"
         asked = workstation.iks_cluster(cluster)  # IKS's own words for it (G0004), if any
         seen += f"; GET {asked.url}: {asked.problem}" if asked.error_code else ""
-    expect(bool(found), seen)
-    observe(f"cluster {cluster} is listed (id {found[0].get('id')}, by {who})")
+        expect(False, seen)
+    observe(f"cluster {cluster} is listed (id {found.get('id')}, by {who})")
 
 
 @check(

@@ -7,7 +7,7 @@ what it refuses.
 import shlex
 from urllib.parse import urlsplit
 
-from ikscheck import certs, kubeconfig
+from ikscheck import certs
 from ikscheck.check import blocked, check, conclude, expect, observe, warn
 from ikscheck.errors import ParseError
 
@@ -96,9 +96,10 @@ def test_cluster_context(workstation, cluster):
     if not cluster:
         raise blocked("KCFG-003", "no --cluster, and no current context names one")
     config = workstation.kubeconfig
-    found = kubeconfig.find_context(config, cluster)
-    names = ", ".join(sorted(config.contexts)) or "none"
-    expect(found is not None, f"no context for cluster {cluster} (contexts: {names})")
+    found = workstation.find_context(cluster)
+    if found is None:
+        names = ", ".join(sorted(config.contexts)) or "none"
+        expect(False, f"no context for cluster {cluster} (contexts: {names})")
     observe(f"context {found.name} (current)")
     if found.name != config.current_context:
         warn(
@@ -117,7 +118,7 @@ def test_cluster_context(workstation, cluster):
 )
 def test_context_entries(workstation, cluster):
     config = workstation.kubeconfig
-    context = kubeconfig.find_context(config, cluster)
+    context = workstation.find_context(cluster)
     if context is None:
         raise blocked("KCFG-004", f"no context for cluster {cluster}")
     missing = [
@@ -131,14 +132,9 @@ def test_context_entries(workstation, cluster):
     expect(not missing, f"context {context.name} names a missing {' and a missing '.join(missing)}")
     observe(f"context {context.name}: cluster {context.cluster}, user {context.user}")
     dangling = [
-        f"{other.name} ({kind} {name or '(empty)'})"
-        for other in config.contexts.values()
-        if other.name != context.name
-        for kind, name, entries in (
-            ("cluster", other.cluster, config.clusters),
-            ("user", other.user, config.users),
-        )
-        if name not in entries
+        f"{other} ({kind} {name or '(empty)'})"
+        for other, kind, name in workstation.dangling_references()
+        if other != context.name
     ]
     if dangling:
         warn(
