@@ -2,11 +2,13 @@
 
     python -m ikscheck --cluster mycluster
     python -m ikscheck --replay bundle.tar.gz --report-html health.html
+    python -m ikscheck explain KCTL-002
 
 Every argument is pytest's (ikscheck's options among them), as ``pytest checks/`` takes them
 in a checkout. The checks are the ones installed with the engine, and their node ids read
 ``checks/test_kctl.py::...`` as in a checkout's reports. Policy comes from ``ikscheck.toml`` in
-the working directory; reports land under it (``reports/`` by default).
+the working directory; reports land under it (``reports/`` by default). ``explain ID``
+describes a check, as ``--explain ID`` does (:mod:`ikscheck.explain`).
 """
 
 from __future__ import annotations
@@ -39,9 +41,30 @@ def pytest_args(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the packaged checks; pytest's exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["explain"]:
+        return explain_command(args[1:])
     import pytest
 
-    return int(pytest.main(pytest_args(sys.argv[1:] if argv is None else argv)))
+    return int(pytest.main(pytest_args(args)))
+
+
+def explain_command(argv: list[str]) -> int:
+    """``explain ID``: describe the check, as ``--explain ID`` does, running nothing; 0, or 4
+    (one line on stderr) for an unknown ID or other arguments."""
+    from ikscheck.catalogue import explain_text
+    from ikscheck.errors import UsageError
+
+    if len(argv) != 1 or argv[0].startswith("-"):
+        print("ERROR: usage: python -m ikscheck explain ID (e.g. KCTL-002)", file=sys.stderr)
+        return 4
+    try:
+        text = explain_text(argv[0])
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 4
+    sys.stdout.write(text)
+    return 0
 
 
 if __name__ == "__main__":

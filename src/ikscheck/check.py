@@ -44,6 +44,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ID_RE = re.compile(r"^[A-Z]{2,5}-\d{3}$")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+STATUSES = tuple(s.value for s in Status)
 
 
 class _Blanks(dict[str, str]):
@@ -76,6 +77,12 @@ class CheckMeta:
     severity: str
     remediation: str
     needs: tuple[str, ...] = ()
+    #: What is checked, and from which evidence (``--explain`` and docs/checks.md show it).
+    description: str = ""
+    #: Why it matters: the setup guide's step it comes from.
+    why: str = ""
+    #: What each status means for this check, as ``(status, meaning)`` pairs.
+    statuses: tuple[tuple[str, str], ...] = ()
 
     def problems(self) -> list[str]:
         """What is wrong with this metadata (empty when valid)."""
@@ -91,6 +98,11 @@ class CheckMeta:
         found += [
             f"{self.id}: malformed prerequisite {n!r}" for n in self.needs if not ID_RE.match(n)
         ]
+        found += [
+            f"{self.id}: {status!r} is not a status ({', '.join(STATUSES)})"
+            for status, _ in self.statuses
+            if status not in STATUSES
+        ]
         return found
 
 
@@ -101,15 +113,41 @@ def check(
     severity: str,
     remediation: str,
     needs: tuple[str, ...] = (),
+    description: str = "",
+    why: str = "",
+    statuses: Mapping[str, str] | None = None,
 ) -> Callable[[F], F]:
-    """Declare a function as the check ``id``; the metadata is validated at collection."""
-    meta = CheckMeta(id, title, severity, remediation, tuple(needs))
+    """Declare a function as the check ``id``; the metadata is validated at collection.
+
+    ``description`` says what is checked and from which evidence, ``why`` why it matters (the
+    setup guide's step), ``statuses`` what each status it can end with means for it: the text
+    of ``--explain`` and of docs/checks.md (see :mod:`ikscheck.explain`).
+    """
+    meta = CheckMeta(
+        id,
+        title,
+        severity,
+        remediation,
+        tuple(needs),
+        description=_prose(description),
+        why=_prose(why),
+        statuses=tuple((k, _prose(v)) for k, v in (statuses or {}).items()),
+    )
 
     def mark(func: F) -> F:
         func.__ikscheck__ = meta  # type: ignore[attr-defined]
         return func
 
     return mark
+
+
+def _prose(text: str) -> str:
+    """``text`` on one line: a wrapped paragraph's breaks and indents as single spaces.
+
+    >>> _prose(" Runs `ibmcloud version`   from PATH. ")
+    'Runs `ibmcloud version` from PATH.'
+    """
+    return " ".join(text.split())
 
 
 def meta_of(func: object) -> CheckMeta | None:

@@ -302,11 +302,25 @@ def view(document: Mapping[str, Any]) -> dict[str, Any]:
         "kubectl": program("kubectl"),
         "plugins": plugins,
         "env_clusters": env_clusters,
+        "plan": _plan(document),
     }
 
 
 def _baseline(found: Mapping[str, Any]) -> dict[str, str]:
     return {k: _text(found.get(k)) for k in ("path", "evaluated_at", "new", "unchanged", "fixed")}
+
+
+def _plan(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The plan's steps and the block of shell to copy (:mod:`ikscheck.planscript`); None for a
+    document without a plan (one written before plans were)."""
+    raw = document.get("plan")
+    if not isinstance(raw, list):
+        return None
+    from ikscheck.plan import Step
+    from ikscheck.planscript import block
+
+    steps = [Step.from_json(s) for s in raw if isinstance(s, Mapping)]
+    return {"steps": steps, "block": block(steps), "by_hand": any(s.needs_person for s in steps)}
 
 
 def _finalize(value: object) -> object:

@@ -32,6 +32,8 @@ class Options:
     max_skew: int | None = None
     ibmcloud: str | None = None
     kubectl: str | None = None
+    plan_script: str | None = None  # the remediation plan as a shell script (never run)
+    explain: str | None = None  # describe this check and exit, running nothing
 
     @classmethod
     def from_values(cls, get: Any) -> Options:
@@ -119,4 +121,8 @@ OPTIONS: tuple[Option, ...] = (
            integer=True),
     Option("--ibmcloud", "the ibmcloud to run (default: the first on PATH)", "PATH"),
     Option("--kubectl", "the kubectl to run (default: the first on PATH)", "PATH"),
+    Option("--plan-script", "write the remediation plan (root causes in prerequisite order) as "
+           "a POSIX shell script; ikscheck never runs it", "PATH"),
+    Option("--explain", "describe the check ID (what, from which evidence, why, statuses, "
+           "prerequisites, remediation) and exit; runs nothing", "ID"),
 )  # fmt: skip

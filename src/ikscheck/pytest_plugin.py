@@ -8,6 +8,7 @@ else (evidence, results, reports) is the session's (:mod:`ikscheck.session`).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ikscheck", "ikscheck: IBM Cloud Kubernetes Service workstation checks")
     for option in OPTIONS:
         group.addoption(option.flag, **option.argparse())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--explain ID``: describe the check and exit before anything is collected or run."""
+    wanted = config.getoption("explain", None)
+    if not wanted:
+        return None
+    from ikscheck.catalogue import explain_text
+
+    try:
+        text = explain_text(wanted)
+    except UsageError as exc:
+        raise pytest.UsageError(f"--explain: {exc}") from None
+    sys.stdout.write(text)
+    return 0
 
 
 def activate(config: pytest.Config) -> None:
@@ -294,6 +311,8 @@ class SuiteHooks:
         counts = ", ".join(f"{n} {status}" for status, n in summary(self.session.results).items())
         terminalreporter.write_sep("-", f"ikscheck: {counts}")
         for line in self.session.summary_lines():
+            terminalreporter.write_line(line)
+        for line in self.session.plan_lines():
             terminalreporter.write_line(line)
         for line in self.session.closing_lines():
             terminalreporter.write_line(line)

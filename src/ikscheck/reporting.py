@@ -51,6 +51,7 @@ def build(session: Session) -> dict[str, Any]:
         "clusters": clusters or list(workstation.settings.clusters),
         "environment": environment(workstation),
         "summary": summary(results),
+        "plan": [step.to_json() for step in session.plan()],
         "baseline": _baseline(session),
         "checks": [r.to_json() for r in results],
     }

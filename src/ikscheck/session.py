@@ -28,6 +28,7 @@ from ikscheck.results import Ending, Result, Status, judge
 from ikscheck.workstation import Workstation
 
 if TYPE_CHECKING:
+    from ikscheck.plan import Step
     from ikscheck.recording import Recorder
     from ikscheck.replay import ReplaySource
 
@@ -91,6 +92,7 @@ class Session:
         # prerequisites of a per-cluster check are found without scanning every cluster's.
         self._by_id: dict[str, dict[tuple[str, ...], dict[tuple[str, ...], list[Result]]]] = {}
         self._titles: dict[str, str] = {}  # by check ID: the same for each of its results
+        self.needs: dict[str, tuple[str, ...]] = {}  # by check ID: its prerequisites (the plan)
         # A pytest-xdist worker's view of the checks other workers run (share_prerequisites).
         self._shared: dict[str, tuple[Callable[..., object], list[Any]]] = {}
         self._judged: dict[tuple[str, tuple[tuple[str, str], ...]], Result] = {}
@@ -225,6 +227,7 @@ class Session:
         if self.baseline is not None:
             before = self.baseline.status_of(meta.id, params)
             result.baseline = baseline_change(before, result.status.value)
+        self.needs.setdefault(meta.id, meta.needs)
         if keep:
             self.adopt(result)
         return result
@@ -296,6 +299,8 @@ class Session:
             from ikscheck.healthreport import write_html
 
             write_html(self.document, self.options.html_path)
+        if self.options.plan_script and not collect_only:
+            self._write_plan_script(self.options.plan_script)
         if self.recorder is not None and self.options.record:
             from ikscheck.bundle import write_bundle
 
@@ -305,6 +310,30 @@ class Session:
                 self.recorder.settings,
                 self.evaluated_at,
             )
+
+    def plan(self) -> list[Step]:
+        """The remediation plan of the results so far: root causes, in the order to fix them."""
+        from ikscheck import plan
+
+        needs = self.needs
+        if any(r.id not in needs for r in self.results):  # a controller's, from its workers
+            from ikscheck.catalogue import collect
+
+            needs = {m.id: m.needs for m in collect()} | needs
+        return plan.build(self.results, needs)
+
+    def plan_lines(self) -> list[str]:
+        """The plan as the end of the run shows it: numbered steps, or that there is nothing
+        to fix (nothing at all when no check ran)."""
+        from ikscheck import plan
+
+        return plan.terminal_lines(self.plan()) if self.results else []
+
+    def _write_plan_script(self, path: str) -> None:
+        from ikscheck import __version__
+        from ikscheck.planscript import write_script
+
+        write_script(self.plan(), path, __version__, iso(self.evaluated_at))
 
     def header(self) -> list[str]:
         """What the terminal says before the checks run: which setup is checked."""
@@ -342,6 +371,8 @@ class Session:
             lines.append(f"HTML report: {self.options.html_path}")
         if self.bundle_size is not None:
             lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
+        if self.options.plan_script and self.results:
+            lines.append(f"Plan script: {self.options.plan_script}")
         if self.baseline is not None:
             counts = {c: sum(r.baseline == c for r in self.results) for c in CHANGES}
             said = ", ".join(f"{n} {c}" for c, n in counts.items())

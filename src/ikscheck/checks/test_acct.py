@@ -48,6 +48,26 @@ def _owner(workstation, cluster):
     severity="high",
     remediation=TARGET.format(account="<account of the cluster>"),
     needs=("NET-003", "TOK-004"),
+    description=(
+        "Compares the account that owns the cluster (the `a/<account>` segment of its `crn` in the "
+        "IKS API) with the account the CLI targets (`Account.GUID` in the CLI config) and, with "
+        "`IBMCLOUD_API_KEY`, the account of the key (its IAM token's `account.bss` claim)."
+    ),
+    why=(
+        "Logging in and setting up the API: an API key works only in the account it was created "
+        "in, and IKS shows a token only its account's clusters."
+    ),
+    statuses={
+        "pass": "everything that names an account names the cluster's",
+        "fail": "the CLI or the API key is in another account (naming both)",
+        "error": (
+            "the cluster's account cannot be learned (a broken answer, or a crn that names none)"
+        ),
+        "skip": (
+            "no credentials, nothing names an account to compare, or blocked by API-003: nobody "
+            "can see the cluster"
+        ),
+    },
 )
 def test_one_account(workstation, cluster):
     if not workstation.api_credential:

@@ -60,6 +60,20 @@ def _cluster_document(workstation, cluster):
     severity="medium",
     remediation="Report the answer to IBM Cloud support (IAM's token endpoint changed shape)",
     needs=("NET-002",),
+    description=(
+        "Validates IAM's answer to the API key exchange against `schemas/iam-token.schema.json`, "
+        "or an IAM error body against `schemas/iam-error.schema.json`."
+    ),
+    why=(
+        "Setting up the API: scripts that follow the guide read these fields (`access_token`, "
+        "`refresh_token`, `expires_in`)."
+    ),
+    statuses={
+        "pass": "the answer (or IAM's error) has the documented shape",
+        "fail": "it does not (naming the JSON path and the rule), or is not JSON",
+        "error": "IAM did not answer",
+        "skip": "`IBMCLOUD_API_KEY` is not set: no answer to check",
+    },
 )
 def test_iam_token_shape(workstation):
     if not workstation.has_api_key:
@@ -84,6 +98,18 @@ def test_iam_token_shape(workstation):
     severity="low",
     remediation="ibmcloud target -r <region> (a region the IKS API lists)",
     needs=("NET-003", "TOK-004"),
+    description=(
+        "Asks the IKS API `GET /v1/regions` with the API key's token (else the CLI session's), "
+        "validates it against `schemas/iks-regions.schema.json`, and looks for the CLI's targeted "
+        "region."
+    ),
+    why="Logging in and targeting: the guide targets a region the IKS API serves.",
+    statuses={
+        "pass": "the answer validates, the targeted region listed (or none targeted)",
+        "warn": "the CLI targets a region the IKS API does not list",
+        "fail": "the API refuses the credential, does not answer, or answers in another shape",
+        "skip": "no credentials: neither IBMCLOUD_API_KEY nor a CLI session",
+    },
 )
 def test_regions(workstation):
     _credentials(workstation)
@@ -103,6 +129,23 @@ def test_regions(workstation):
     severity="high",
     remediation=CLUSTERS + "; ibmcloud target -c <account> -g <resource group> of the cluster",
     needs=("NET-003", "TOK-004"),
+    description=(
+        "Asks the IKS API `GET /v1/clusters` with the API key's token (else the CLI session's), "
+        "validates it against `schemas/iks-clusters.schema.json`, and looks for the cluster by "
+        "name or id (with IKS's own error for it, if any)."
+    ),
+    why=(
+        "Accessing the cluster: `ibmcloud ks cluster config` works only for a cluster the account, "
+        "region and resource group show."
+    ),
+    statuses={
+        "pass": "the cluster is listed",
+        "fail": (
+            "it is not (naming the clusters that are), or the API refuses the credential or "
+            "answers in another shape"
+        ),
+        "skip": "no credentials: neither IBMCLOUD_API_KEY nor a CLI session",
+    },
 )
 def test_cluster_listed(workstation, cluster):
     _credentials(workstation)
@@ -123,6 +166,23 @@ def test_cluster_listed(workstation, cluster):
     severity="high",
     remediation="ibmcloud ks cluster get --cluster {cluster} (see its state and status)",
     needs=("API-003",),
+    description=(
+        "Asks the IKS API `GET /v1/clusters/<name>`, validates it against "
+        "`schemas/iks-cluster.schema.json`, and judges its `state`."
+    ),
+    why=(
+        "Accessing the cluster: a cluster that is not `normal` may refuse or drop connections "
+        "whatever the workstation does."
+    ),
+    statuses={
+        "pass": "`normal`",
+        "warn": "`warning`, `pending`, `deploying`, `updating` or `requested`",
+        "fail": (
+            "`critical`, `deploy_failed`, `delete_failed`, `aborted`, `deleting`, `deleted`, "
+            "`unsupported`, or a state not known"
+        ),
+        "skip": "no credentials",
+    },
 )
 def test_cluster_state(workstation, cluster):
     doc = _cluster_document(workstation, cluster)
@@ -141,6 +201,24 @@ def test_cluster_state(workstation, cluster):
     severity="high",
     remediation="ibmcloud ks cluster config --cluster {cluster}",
     needs=("API-004", "NET-001"),
+    description=(
+        "Compares the kubeconfig's `server` with the cluster's endpoints in the IKS API "
+        "(`serverURL`, `publicServiceEndpointURL`, `privateServiceEndpointURL`), and the master's "
+        "`/version` (validated against `schemas/k8s-version.schema.json`) with the API's "
+        "`masterKubeVersion`."
+    ),
+    why=(
+        "Accessing the cluster: a kubeconfig downloaded before the cluster was re-created, or for "
+        "another cluster, points kubectl at the wrong master."
+    ),
+    statuses={
+        "pass": (
+            "the server is one of the cluster's endpoints, at the major.minor the API reports (an "
+            "OpenShift release is not compared)"
+        ),
+        "fail": "another or a re-created cluster answers there",
+        "skip": "no credentials",
+    },
 )
 def test_master_matches(workstation, cluster):
     doc = _cluster_document(workstation, cluster)
@@ -172,6 +250,21 @@ def test_master_matches(workstation, cluster):
     severity="medium",
     remediation="ibmcloud ks cluster master update --cluster {cluster} --version <supported>",
     needs=("API-004",),
+    description=(
+        "Asks the IKS API `GET /v1/versions` (validated against "
+        "`schemas/iks-versions.schema.json`) and looks for the cluster's major.minor and its "
+        "`end_of_service`."
+    ),
+    why=(
+        "Updating clusters: a version past its end of service gets no fixes, and its kubectl "
+        "release ages out."
+    ),
+    statuses={
+        "pass": "supported, with no end of service within 30 days",
+        "warn": "its end of service is within 30 days",
+        "fail": "past its end of service, or not listed",
+        "skip": "no credentials",
+    },
 )
 def test_version_supported(workstation, cluster):
     doc = _cluster_document(workstation, cluster)

@@ -13,6 +13,19 @@ NOT_INSTALLED = "helm not installed; optional"
     "helm is on PATH and runs",
     severity="low",
     remediation=INSTALL,
+    description=(
+        "Runs `helm version --template '{{.Version}}'` (else `helm version --short`) with the "
+        "command timeout; Helm 2 is told by its `Client: &version.Version` line."
+    ),
+    why=(
+        "Optional: the guide installs Helm to deploy charts to the cluster; Helm 2 needs Tiller, "
+        "which IKS no longer supports."
+    ),
+    statuses={
+        "pass": "Helm 3 or newer runs",
+        "fail": "installed but fails or hangs, or Helm 2",
+        "skip": "helm is not installed (optional)",
+    },
 )
 def test_helm_runs(workstation):
     helm, version = workstation.helm()
@@ -30,6 +43,18 @@ def test_helm_runs(workstation):
     severity="medium",
     remediation=f"Install a helm release that supports the cluster's Kubernetes ({SKEW_POLICY})",
     needs=("HELM-001", "KCFG-005", "KCFG-006", "KCFG-007"),  # as KCTL-002: the master is asked
+    description=(
+        "Compares helm's version with the cluster's Kubernetes minor (from the master's "
+        "`/version`) in Helm's published version-skew table (policy data: Helm 3.N for N >= 4 "
+        "supports Kubernetes 1.(N+12) to 1.(N+15); a helm newer than the table is judged by its "
+        "newest row)."
+    ),
+    why="Optional: a helm outside the table's range may deploy charts the cluster's API rejects.",
+    statuses={
+        "pass": "the table says this helm supports the cluster's Kubernetes",
+        "fail": "outside the range, or older than the table",
+        "skip": "helm is not installed (optional)",
+    },
 )
 def test_helm_skew(workstation, policy, cluster):
     if workstation.helm_path is None:  # HELM-001 skips, which blocks nothing

@@ -35,6 +35,22 @@ def _identity(review):
     severity="high",
     remediation=ACCESS,
     needs=("TOK-004", "NET-001"),
+    description=(
+        "Follows the guide's flow from an API key to the Kubernetes API, each answer validated "
+        "against its schema: the API key's IAM token, a refresh token delegated to the `kube` "
+        "client, the `kube` client's `id_token`, the master's `GET /version` with it as the "
+        "bearer, then a `SelfSubjectReview` naming the identity the cluster sees (not available "
+        "before Kubernetes 1.28)."
+    ),
+    why="Setting up the API: accessing a cluster through the Kubernetes API with an IAM token.",
+    statuses={
+        "pass": "every step works (the message names the identity the cluster sees)",
+        "fail": (
+            "a step fails (naming the step and what the server said), the master refusing the id "
+            "token among them"
+        ),
+        "skip": "`IBMCLOUD_API_KEY` is not set: the flow starts from an API key",
+    },
 )
 def test_api_key_to_kubernetes(workstation, cluster):
     if not workstation.has_api_key:
@@ -67,6 +83,20 @@ def test_api_key_to_kubernetes(workstation, cluster):
     severity="medium",
     remediation=LOGIN,
     needs=("TOK-003", "NET-002"),
+    description=(
+        "Exchanges the CLI session's `IAMRefreshToken` at IAM (`grant_type=refresh_token`) and "
+        "validates the answer against `schemas/iam-token.schema.json`; the new tokens are dropped, "
+        "never stored. Opt-in: policy `probe-cli-refresh = true`."
+    ),
+    why=(
+        "Refreshing IAM tokens: an expired session is renewed with its refresh token; when IAM "
+        "refuses it, only a new login helps."
+    ),
+    statuses={
+        "pass": "IAM exchanges the refresh token",
+        "fail": "IAM refuses it (with its errorCode and errorMessage), or answers in another shape",
+        "skip": "not turned on (it spends the refresh token), or no IAMRefreshToken to try",
+    },
 )
 def test_cli_refresh_token(workstation, policy):
     if not policy.probe_cli_refresh:

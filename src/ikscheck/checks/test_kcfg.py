@@ -25,6 +25,19 @@ def _config_for(workstation):
     "The kubeconfig is found",
     severity="critical",
     remediation=CONFIG,
+    description=(
+        "Lists the kubeconfig files as kubectl does: `--kubeconfig`, else `KUBECONFIG` (a "
+        "`:`-separated list), else `~/.kube/config`, and reads each."
+    ),
+    why=(
+        "Accessing the cluster: `ibmcloud ks cluster config` writes the kubeconfig kubectl reads; "
+        "without one kubectl knows no cluster."
+    ),
+    statuses={
+        "pass": "every listed file is there and readable",
+        "warn": "some listed files are missing (kubectl skips them)",
+        "fail": "no listed file exists, a path is a directory, or a file cannot be read",
+    },
 )
 def test_kubeconfig_found(workstation):
     files, origin = workstation.kubeconfig_files(), workstation.kubeconfig_origin
@@ -52,6 +65,21 @@ def test_kubeconfig_found(workstation):
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-001",),
+    description=(
+        "Parses every kubeconfig file as YAML and validates it against "
+        "`schemas/kubeconfig.schema.json` (`apiVersion: v1`, `kind: Config`, named lists), as "
+        "kubectl loads it."
+    ),
+    why=(
+        "Accessing the cluster: kubectl refuses a kubeconfig it cannot load, for every cluster in "
+        "it."
+    ),
+    statuses={
+        "pass": "every file is valid",
+        "fail": (
+            "a file is not YAML or not of kubeconfig's shape (naming the file, line and column)"
+        ),
+    },
 )
 def test_kubeconfig_valid(workstation):
     readable = [f for f in workstation.kubeconfig_files() if f.text is not None]
@@ -70,6 +98,18 @@ def test_kubeconfig_valid(workstation):
     severity="high",
     remediation="kubectl config use-context <context>",
     needs=("KCFG-002",),
+    description=(
+        "Reads `current-context` from the merged kubeconfig (the first file that sets it wins) and "
+        "looks it up among the contexts."
+    ),
+    why=(
+        "Accessing the cluster: kubectl talks to the current context's cluster when no `--context` "
+        "is given."
+    ),
+    statuses={
+        "pass": "current-context names an existing context",
+        "fail": "it is not set, or names no context",
+    },
 )
 def test_current_context(workstation):
     config = workstation.kubeconfig
@@ -91,6 +131,21 @@ def test_current_context(workstation):
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-002",),
+    description=(
+        "Looks for the cluster's context in the merged kubeconfig under the names IKS gives it "
+        "(`<name>`, `<name>/<cluster_id>`, or the cluster id) and compares it with "
+        "`current-context`."
+    ),
+    why=(
+        "Accessing the cluster: `ibmcloud ks cluster config --cluster <name>` adds the cluster's "
+        "context and makes it current."
+    ),
+    statuses={
+        "pass": "a context for the cluster exists and is current",
+        "warn": "it exists but another context is current: kubectl talks to another cluster",
+        "fail": "no context for the cluster",
+        "skip": "blocked by KCFG-003: no `--cluster`, and no current context names one",
+    },
 )
 def test_cluster_context(workstation, cluster):
     if not cluster:
@@ -115,6 +170,19 @@ def test_cluster_context(workstation, cluster):
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-004",),
+    description=(
+        "Looks up the cluster and user entries the cluster's context names in the merged "
+        "kubeconfig; also the entries of every other context."
+    ),
+    why=(
+        "Accessing the cluster: a context is only usable when its cluster (server, CA) and user "
+        "(credentials) entries exist."
+    ),
+    statuses={
+        "pass": "both entries exist",
+        "warn": "this context is whole, but other contexts name missing entries",
+        "fail": "the context names a missing cluster or user entry",
+    },
 )
 def test_context_entries(workstation, cluster):
     config = workstation.kubeconfig
@@ -151,6 +219,19 @@ def test_context_entries(workstation, cluster):
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-005",),
+    description=(
+        "Parses the `server` of the cluster's kubeconfig entry, and reads its "
+        "`insecure-skip-tls-verify`."
+    ),
+    why=(
+        "Accessing the cluster: the master answers at an `https://host:port` URL, and its "
+        "certificate must be verified."
+    ),
+    statuses={
+        "pass": "an https://host:port URL, TLS verified",
+        "warn": "`insecure-skip-tls-verify: true`: the server's certificate is not checked",
+        "fail": "not an https://host:port URL",
+    },
 )
 def test_server_url(workstation, cluster):
     entry = workstation.cluster_entry(cluster)
@@ -181,6 +262,21 @@ def _port(url):
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-005",),
+    description=(
+        "Reads the cluster's CA from `certificate-authority` (a relative path resolved against the "
+        "directory of the kubeconfig file that holds it, as kubectl does) or "
+        "`certificate-authority-data`, parses it as a PEM X.509 certificate and checks its "
+        "validity period."
+    ),
+    why=(
+        "Accessing the cluster: kubectl verifies the master with this CA; `ibmcloud ks cluster "
+        "config` downloads it beside the kubeconfig."
+    ),
+    statuses={
+        "pass": "a valid certificate, not expiring soon",
+        "warn": "it expires within the policy's warning window (30 days by default)",
+        "fail": "no CA, a missing file, not a certificate, or expired",
+    },
 )
 def test_cluster_ca(workstation, policy, cluster):
     name = workstation.cluster_entry(cluster).name
@@ -205,6 +301,24 @@ OIDC_FIELDS = ("id-token", "refresh-token", "idp-issuer-url", "client-id")
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-005",),
+    description=(
+        "Reads the credentials of the cluster's user entry: an OIDC `auth-provider` (`id-token`, "
+        "`refresh-token`, `idp-issuer-url`, `client-id`), an `exec` plug-in (whose command must "
+        "exist), a client certificate and key (admin configs, with the certificate's expiry), or a "
+        "`token`."
+    ),
+    why=(
+        "Accessing the cluster: IKS kubeconfigs sign in with IBM Cloud IAM's OIDC tokens (or an "
+        "admin certificate with `--admin`)."
+    ),
+    statuses={
+        "pass": "complete credentials of one of these kinds",
+        "warn": "the client certificate expires within the warning window",
+        "fail": (
+            "no credentials, incomplete OIDC fields, an exec command not found, a certificate "
+            "without its key, or an expired certificate"
+        ),
+    },
 )
 def test_user_credentials(workstation, policy, cluster):
     user = workstation.user_entry(cluster)
@@ -246,6 +360,19 @@ def test_user_credentials(workstation, policy, cluster):
     severity="medium",
     remediation="chmod 600 <file>",
     needs=("KCFG-001",),
+    description=(
+        "Reads the mode of every kubeconfig file that holds credentials (tokens, keys, passwords)."
+    ),
+    why=(
+        "Accessing the cluster: the kubeconfig's tokens give access to the cluster; anyone who can "
+        "read the file can use them."
+    ),
+    statuses={
+        "pass": "no such file is readable by group or others",
+        "warn": (
+            "a file holding credentials is readable by group or others (`chmod 600` names them)"
+        ),
+    },
 )
 def test_credential_files_private(workstation):
     files = workstation.credential_files()
@@ -265,6 +392,18 @@ def test_credential_files_private(workstation):
     severity="low",
     remediation="Rename or remove the shadowed entries (the first file listed wins)",
     needs=("KCFG-002",),
+    description=(
+        "Compares the cluster, user and context names across the merged kubeconfig files: kubectl "
+        "uses the first file's entry and ignores the others."
+    ),
+    why=(
+        "Accessing the cluster: the guide adds each cluster's kubeconfig to `KUBECONFIG`; a name "
+        "defined twice means one of them is never used."
+    ),
+    statuses={
+        "pass": "no name is defined twice",
+        "warn": "entries are shadowed by an earlier file's (naming them and their files)",
+    },
 )
 def test_no_shadowed_entries(workstation):
     config = workstation.kubeconfig

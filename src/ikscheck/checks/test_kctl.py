@@ -10,6 +10,18 @@ from ikscheck.check import NotApplicable, check, conclude, expect, observe, warn
     "kubectl is on PATH and runs",
     severity="critical",
     remediation="Install kubectl: https://kubernetes.io/docs/tasks/tools/#kubectl",
+    description=(
+        "Runs `kubectl version --client -o json` (the `kubectl` first on PATH, or `--kubectl`) "
+        "with the command timeout, and reads the client version."
+    ),
+    why=(
+        "Installing the Kubernetes CLI: kubectl is how the guide works with a cluster once its "
+        "kubeconfig is downloaded."
+    ),
+    statuses={
+        "pass": "kubectl runs and prints its client version",
+        "fail": "not found, not executable, a non-zero exit, a timeout, or no version printed",
+    },
 )
 def test_kubectl_runs(workstation):
     kubectl, version = workstation.kubectl()
@@ -23,6 +35,23 @@ def test_kubectl_runs(workstation):
     severity="high",
     remediation="Install the kubectl release of the cluster's major.minor: https://kubernetes.io/releases/download/",
     needs=("KCTL-001", "KCFG-005", "KCFG-006", "KCFG-007"),
+    description=(
+        "Compares kubectl's client version (asked with the cluster's context on a private copy of "
+        "the kubeconfig, so that a dispatching kubectl reports the build it runs) with the "
+        "master's version from `GET /version`: parsed versions, never strings (`v1.32.4+IKS`, "
+        "`13+`)."
+    ),
+    why=(
+        "Installing the Kubernetes CLI: the guide asks for the kubectl of the cluster's "
+        "major.minor; Kubernetes supports a client only within one minor of the server."
+    ),
+    statuses={
+        "pass": "the same major.minor",
+        "warn": "minors apart, but within the policy's `max-skew` (one by default)",
+        "fail": "further apart than the policy's `max-skew` allows (one minor by default), or "
+        "another major version",
+        "error": "the master could not be asked for its version (NET-001 says why)",
+    },
 )
 def test_kubectl_skew(workstation, policy, cluster):
     skew = workstation.skew(cluster)
@@ -40,6 +69,22 @@ def test_kubectl_skew(workstation, policy, cluster):
     severity="low",
     remediation="Remove the other kubectl binaries from PATH, or put the matching one first",
     needs=("KCTL-001",),
+    description=(
+        "Lists every `kubectl` on PATH (each file once, following links) with its client version, "
+        "and which of them came with `oc`."
+    ),
+    why=(
+        "Installing the Kubernetes CLI: a second kubectl earlier on PATH (an `oc` bundle, an old "
+        "install) silently wins over the one installed for the cluster."
+    ),
+    statuses={
+        "pass": "every kubectl on PATH has the same minor version",
+        "warn": (
+            "kubectls of different minors (naming the one that wins and the one that matches), or "
+            "the winning kubectl came with oc and differs from a community cluster's minor"
+        ),
+        "skip": "no kubectl on PATH (only `--kubectl` is used)",
+    },
 )
 def test_kubectl_on_path(workstation, cluster):
     found = workstation.kubectls(cluster)

@@ -39,6 +39,16 @@ def _install(release):
     "oc is on PATH and runs",
     severity="high",
     remediation=INSTALL,
+    description=(
+        "For an OpenShift cluster (the IKS API's `type` or `masterKubeVersion`, else the master's "
+        "`/version`), runs `oc version --client -o json` (the `oc` first on PATH)."
+    ),
+    why="Installing the OpenShift CLI: `oc` is how the guide works with an OpenShift cluster.",
+    statuses={
+        "pass": "oc runs and prints its version",
+        "fail": "not found, not executable, a non-zero exit or a timeout",
+        "skip": "not an OpenShift cluster, or its kind cannot be told",
+    },
 )
 def test_oc_runs(workstation, cluster):
     kind = _openshift(workstation, cluster)
@@ -56,6 +66,20 @@ def test_oc_runs(workstation, cluster):
     severity="high",
     remediation=INSTALL,
     needs=("OC-001",),
+    description=(
+        "Compares oc's client major.minor (`releaseClientVersion`, else "
+        "`clientVersion.gitVersion`) with the cluster's OpenShift release from the IKS API."
+    ),
+    why=(
+        "Installing the OpenShift CLI: the guide asks for the oc of the cluster's OpenShift "
+        "release."
+    ),
+    statuses={
+        "pass": "the same major.minor",
+        "warn": "one minor apart",
+        "fail": "more than one minor apart, or another major",
+        "skip": "not an OpenShift cluster, or its release is unknown without the IKS API",
+    },
 )
 def test_oc_skew(workstation, cluster):
     kind = _openshift(workstation, cluster)
@@ -85,6 +109,18 @@ def test_oc_skew(workstation, cluster):
     severity="medium",
     remediation=OAUTH_FIX,
     needs=("KCFG-006", "KCFG-007", "NET-001"),
+    description=(
+        "Asks the master's OAuth discovery document (`/.well-known/oauth-authorization-server`) "
+        "over the kubeconfig's CA and validates it against "
+        "`schemas/oauth-authorization-server.schema.json` (an `issuer` and a `token_endpoint`). "
+        "Never runs `oc login`, which rewrites the kubeconfig."
+    ),
+    why="Accessing OpenShift clusters: `oc login -u apikey` signs in through this OAuth server.",
+    statuses={
+        "pass": "the document names an issuer and a token endpoint",
+        "fail": "it does not answer (naming the stage) or answers in another shape",
+        "skip": "not an OpenShift cluster",
+    },
 )
 def test_oauth_discovery(workstation, cluster):
     _openshift(workstation, cluster)

@@ -27,6 +27,22 @@ def _expect_installed(workstation, name):
     remediation="ibmcloud plugin install container-service "
     "(the Kubernetes Service plug-in; kubernetes-service and ks are its aliases)",
     needs=("CLI-001",),
+    description=(
+        "Reads the installed plug-ins from `ibmcloud plugin list --output json` (or its table, "
+        "where the flag is not supported) and looks for `container-service` or "
+        "`kubernetes-service`, by name or alias."
+    ),
+    why=(
+        "Installing the CLI plug-ins: the Kubernetes Service plug-in provides every `ibmcloud ks` "
+        "command, `ibmcloud ks cluster config` among them."
+    ),
+    statuses={
+        "pass": "the plug-in is installed (its name, version and aliases are shown)",
+        "fail": (
+            "it is not in the plug-in list (the message says when the plug-in registry still lists "
+            "it)"
+        ),
+    },
 )
 def test_kubernetes_service_installed(workstation):
     _expect_installed(workstation, KS_PLUGIN)
@@ -38,6 +54,18 @@ def test_kubernetes_service_installed(workstation):
     severity="high",
     remediation="ibmcloud plugin install container-registry",
     needs=("CLI-001",),
+    description=(
+        "Reads the installed plug-ins from `ibmcloud plugin list` and looks for "
+        "`container-registry`, by name or alias."
+    ),
+    why=(
+        "Installing the CLI plug-ins: the guide installs the Container Registry plug-in for the "
+        "images clusters pull."
+    ),
+    statuses={
+        "pass": "the plug-in is installed",
+        "fail": "it is not in the plug-in list",
+    },
 )
 def test_container_registry_installed(workstation):
     _expect_installed(workstation, CR_PLUGIN)
@@ -56,6 +84,17 @@ def _installed(workstation, name):
     severity="high",
     remediation="ibmcloud plugin update {plugin}",
     needs=("CLI-001",),
+    description=(
+        "Compares each installed plug-in's version from `ibmcloud plugin list` with the policy's "
+        "minimum (`min-plugin-versions`; defaults kubernetes-service 0.3.23, container-registry "
+        "0.1.373)."
+    ),
+    why="Installing the CLI plug-ins: older plug-ins lack commands and flags the guide uses.",
+    statuses={
+        "pass": "at or above the minimum",
+        "fail": "below the minimum, or no version is listed",
+        "skip": "blocked: the plug-in is not installed (PLG-001 or PLG-002 says so)",
+    },
 )
 def test_plugin_minimum_version(workstation, policy, plugin):
     found = _installed(workstation, plugin)
@@ -73,6 +112,23 @@ def test_plugin_minimum_version(workstation, policy, plugin):
     severity="low",
     remediation="ibmcloud plugin update {plugin}",
     needs=("CLI-001",),
+    description=(
+        "Reads each installed plug-in's status in `ibmcloud plugin list` (`Update Available`) and "
+        "the newest version the plug-in repository offers (`ibmcloud plugin repo-plugins`)."
+    ),
+    why=(
+        "Updating the CLI and plug-ins: the guide asks to keep them current; the IKS API changes "
+        "with them."
+    ),
+    statuses={
+        "pass": "no update is pending",
+        "warn": "the list says `Update Available`, or the repository offers a newer version",
+        "error": (
+            "the repository cannot be asked (no network, say): nobody knows whether an update is "
+            "pending"
+        ),
+        "skip": "blocked: the plug-in is not installed (PLG-001 or PLG-002 says so)",
+    },
 )
 def test_plugin_update_pending(workstation, plugin):
     found = _installed(workstation, plugin)

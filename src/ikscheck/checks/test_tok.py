@@ -41,6 +41,23 @@ def _expiry(expires, now, what):
     severity="high",
     remediation=CONFIG,
     needs=("KCFG-008",),
+    description=(
+        "Decodes the id-token of the cluster user's OIDC `auth-provider` as a JWT and compares its "
+        "`exp` with the evaluation time (`--now`, or the recording's time in a replay)."
+    ),
+    why=(
+        "Accessing the cluster: kubectl sends the IAM id-token to the master; an expired one is "
+        "renewed only with the refresh token beside it."
+    ),
+    statuses={
+        "pass": (
+            "valid beyond the warning window (10 minutes by default), or expired with a refresh "
+            "token kubectl renews it with"
+        ),
+        "warn": "it expires within the warning window",
+        "fail": "expired without a refresh token, no `exp`, or not a JWT",
+        "skip": "the user does not sign in with OIDC",
+    },
 )
 def test_id_token(workstation, policy, cluster):
     config, where = _oidc(workstation, cluster)
@@ -62,6 +79,23 @@ def test_id_token(workstation, policy, cluster):
     severity="high",
     remediation=CONFIG,
     needs=("TOK-001",),
+    description=(
+        "Judges the OIDC refresh token: by its `exp` when it is a JWT that has one; else, as IBM's "
+        "refresh tokens carry no expiry and live 30 days, by the `iat` of the id-token issued with "
+        "it."
+    ),
+    why=(
+        "Accessing the cluster: kubectl renews the id-token with the refresh token; once that has "
+        "expired, only `ibmcloud ks cluster config` gets new ones."
+    ),
+    statuses={
+        "pass": "usable: unexpired, or the id-token is younger than 30 days",
+        "fail": (
+            "missing, expired, or the id-token older than 30 days (the refresh token it came with "
+            "has expired)"
+        ),
+        "skip": "the user does not sign in with OIDC",
+    },
 )
 def test_refresh_token(workstation, cluster):
     config, where = _oidc(workstation, cluster)
@@ -89,6 +123,22 @@ def test_refresh_token(workstation, cluster):
     severity="medium",
     remediation=LOGIN,
     needs=("CLI-001",),
+    description=(
+        "Reads the CLI session from the CLI config (`IAMToken`, stored as `Bearer <jwt>`, and "
+        "`IAMRefreshToken`) and compares the token's `exp` with the evaluation time."
+    ),
+    why=(
+        "Logging in to IBM Cloud: every `ibmcloud ks` command, `cluster config` among them, needs "
+        "a valid CLI session."
+    ),
+    statuses={
+        "pass": "a valid session beyond the warning window",
+        "warn": (
+            "it expires within the warning window, or has expired with a refresh token the CLI "
+            "renews it with"
+        ),
+        "fail": "not logged in, or expired without a refresh token",
+    },
 )
 def test_cli_session(workstation, policy):
     config, where = workstation.cli_config(), f"{workstation.cli_config_path}: "
@@ -115,6 +165,19 @@ def test_cli_session(workstation, policy):
     remediation="ibmcloud iam api-key-create <name> (in the account of the cluster); "
     "export IBMCLOUD_API_KEY=<the new key>",
     needs=("NET-002",),
+    description=(
+        "With `IBMCLOUD_API_KEY` set, exchanges the key for an IAM token (`POST /identity/token`, "
+        "`grant_type=urn:ibm:params:oauth:grant-type:apikey`) at the IAM endpoint."
+    ),
+    why="Setting up the API: the guide's API calls start from an IAM token made from an API key.",
+    statuses={
+        "pass": "IAM gives a token for the key",
+        "fail": (
+            "IAM refuses the key (with its errorCode and errorMessage, BXNIM0415E say) or does not "
+            "answer"
+        ),
+        "skip": "`IBMCLOUD_API_KEY` is not set (the CLI session is used: TOK-003)",
+    },
 )
 def test_api_key_exchange(workstation):
     if not workstation.has_api_key:
@@ -135,6 +198,17 @@ def test_api_key_exchange(workstation):
     remediation="Turn on network time: sudo timedatectl set-ntp true (Linux); "
     "automatic date and time in the system settings (macOS, Windows)",
     needs=("NET-002",),
+    description=(
+        "Compares this machine's clock with IBM Cloud's: from the IAM token answer (`expiration - "
+        "expires_in`), else the HTTP `Date` header of IAM's answer."
+    ),
+    why="Tokens: every token's expiry, and kubectl's sign-in, are judged by the local clock.",
+    statuses={
+        "pass": "within the policy's warning offset (60 s by default)",
+        "warn": "off by more than that, within the failing offset (5 minutes by default)",
+        "fail": "off by more than the failing offset",
+        "error": "IAM told no time (no token answer, no Date header)",
+    },
 )
 def test_clock(workstation, policy):
     told = workstation.iam_clock()
