@@ -2,19 +2,22 @@
 
     python -m ikscheck --cluster mycluster
     python -m ikscheck --replay bundle.tar.gz --report-html health.html
+    python -m ikscheck merge shard-*/health.json --report-json reports/health.json
     python -m ikscheck explain KCTL-002
 
 Every argument is pytest's (ikscheck's options among them), as ``pytest checks/`` takes them
 in a checkout. The checks are the ones installed with the engine, and their node ids read
 ``checks/test_kctl.py::...`` as in a checkout's reports. Policy comes from ``ikscheck.toml`` in
-the working directory; reports land under it (``reports/`` by default). ``explain ID``
-describes a check, as ``--explain ID`` does (:mod:`ikscheck.explain`).
+the working directory; reports land under it (``reports/`` by default). ``merge`` merges the
+JSON reports of sharded runs into one JSON and one HTML report (:mod:`ikscheck.merge`).
+``explain ID`` describes a check, as ``--explain ID`` does (:mod:`ikscheck.explain`).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 
 def checks_dir() -> Path:
@@ -42,6 +45,8 @@ def pytest_args(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the packaged checks; pytest's exit code."""
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["merge"]:
+        return merge_command(args[1:])
     if args[:1] == ["explain"]:
         return explain_command(args[1:])
     import pytest
@@ -65,6 +70,47 @@ def explain_command(argv: list[str]) -> int:
         return 4
     sys.stdout.write(text)
     return 0
+
+
+def merge_command(argv: list[str]) -> int:
+    """``merge REPORT.json...``: one JSON and one HTML report from sharded runs' JSON reports
+    (rules in :mod:`ikscheck.merge`); the merged verdict's exit code, 4 for a usage error."""
+    import argparse
+
+    from ikscheck import merge
+    from ikscheck.errors import UsageError
+    from ikscheck.healthreport import write_html
+    from ikscheck.options import Options
+    from ikscheck.reporting import write_json
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message)
+
+    parser = Parser(prog="python -m ikscheck merge", description=merge_command.__doc__)
+    parser.add_argument("reports", nargs="+", metavar="REPORT.json")
+    parser.add_argument("--report-json", default=Options.report_json, metavar="PATH")
+    parser.add_argument("--report-html", metavar="PATH")
+    try:
+        found = parser.parse_args(argv)
+        inputs = [(path, merge.read_report(path)) for path in found.reports]
+        document = merge.merge(inputs)
+        outputs = Options(report_json=found.report_json, report_html=found.report_html)
+        html = outputs.html_path or "reports/health.html"
+        try:
+            write_json(document, found.report_json)
+            write_html(document, html)
+        except OSError as exc:
+            raise UsageError(f"cannot write the report: {exc}") from None
+    except UsageError as exc:
+        print(f"ERROR: merge: {exc}", file=sys.stderr)
+        return 4
+    print(
+        f"Merged {len(inputs)} reports: {len(document['checks'])} results, "
+        f"{len(document['clusters'])} clusters: {document['verdict']}\n"
+        f"JSON report: {found.report_json}\nHTML report: {html}"
+    )
+    return int(document["exit_code"])
 
 
 if __name__ == "__main__":
