@@ -416,3 +416,13 @@ def test_kcfg_010_warns_naming_each_shadowed_entry() -> None:
         f"shadowed by an earlier file (kubectl uses the first): cluster {CONTEXT} in /etc/k/other"
     )
     assert Setup().judge("KCFG-010").status == "pass"
+
+
+def test_kcfg_009_quotes_a_path_a_shell_would_split() -> None:
+    setup = Setup()
+    spaced = "/tmp/ikscheck-recording/home/my configs/kube config"
+    setup.file(spaced, text=setup.file(KUBECONFIG)["text"], mode=0o644, realpath=spaced)
+    setup.env("KUBECONFIG", spaced)
+    found = setup.judge("KCFG-009")
+    assert found.status == "warn"
+    assert found.remediation == f"chmod 600 '{spaced}'"

@@ -301,3 +301,26 @@ def test_a_plan_step_json_has_the_schemas_four_fields() -> None:
         "clusters": [],
         "needs_person": False,
     }
+
+
+def test_a_fleet_s_context_switches_are_one_step_for_a_person() -> None:
+    # KCFG-004 warns for every cluster whose context is not current: one switch per cluster
+    # would each undo the one before.
+    found = build(
+        [
+            result("KCFG-004", "warn", "kubectl config use-context b/222", cluster="b"),
+            result("KCFG-004", "warn", "kubectl config use-context c/333", cluster="c"),
+        ],
+        NEEDS,
+    )
+    assert found == [
+        Step(
+            "Make current the context of the cluster you work with (kubectl follows one at a "
+            "time): kubectl config use-context <one of b/222, c/333>",
+            ("KCFG-004[b]", "KCFG-004[c]"),
+            ("b", "c"),
+            needs_person=True,
+        )
+    ]
+    one = build([result("KCFG-004", "warn", "kubectl config use-context b/222", cluster="b")])
+    assert one[0].command == "kubectl config use-context b/222" and not one[0].needs_person

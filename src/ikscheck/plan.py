@@ -51,6 +51,7 @@ PROGRAMS = frozenset(
 INTERACTIVE = ("ibmcloud login",)
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 STEP_STATUSES = ("warn", "fail", "error")
+USE_CONTEXT = "kubectl config use-context "
 #: Outside quotes, a command holds none of these: redirections, pipes, subshells, expansions,
 #: globs, escapes, placeholders (``<name>``).
 _UNSAFE = set("<>|&()$`*?[]{}!\\\n\r\t")
@@ -226,12 +227,15 @@ def build(
         if found.status == "skip":
             for root in found.blocked_by:
                 blocking.setdefault(root, set()).add(found.params.get("cluster", ""))
+    switch = _one_switch(findings)
     drafts: dict[str, _Draft] = {}
     for n, found in enumerate(findings):
         if found.status not in STEP_STATUSES:
             continue
         unknown = not found.remediation.strip()
         text = found.remediation.strip()
+        if text.startswith(USE_CONTEXT) and switch:
+            text = switch
         if unknown:
             key = result_key(found.id, found.params)
             text = f"Find out why {key} could not be evaluated: {' '.join(found.message.split())}"
@@ -252,6 +256,25 @@ def build(
     return [
         Step(d.command, tuple(d.keys), tuple(d.clusters), needs_person=d.person) for d in ordered
     ]
+
+
+def _one_switch(findings: list[_Finding]) -> str:
+    """One step for several clusters' ``kubectl config use-context`` fixes ("" for fewer than
+    two): in a fleet each is the current context of one, and each switch would undo the one
+    before it; a person picks the cluster to work with."""
+    contexts = sorted(
+        {
+            f.remediation.strip()[len(USE_CONTEXT) :]
+            for f in findings
+            if f.status in STEP_STATUSES and f.remediation.strip().startswith(USE_CONTEXT)
+        }
+    )
+    if len(contexts) < 2:
+        return ""
+    return (
+        "Make current the context of the cluster you work with (kubectl follows one at a "
+        f"time): {USE_CONTEXT}<one of {', '.join(contexts)}>"
+    )
 
 
 def _same_place(one: str, other: str) -> bool:

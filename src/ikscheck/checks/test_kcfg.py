@@ -382,7 +382,7 @@ def test_credential_files_private(workstation):
         listing = ", ".join(f"{f.path} ({f.mode:o})" for f in shared)
         warn(
             f"readable by group or others though holding credentials: {listing}",
-            remediation="chmod 600 " + " ".join(f.path for f in shared),
+            remediation="chmod 600 " + " ".join(shlex.quote(f.path) for f in shared),
         )
 
 
