@@ -193,3 +193,28 @@ def test_replay_of_a_cluster_it_holds_checks_that_one(run_suite) -> None:
     run = run_suite("--replay", str(HEALTHY), "--cluster", testenv.CLUSTER)
     assert run.report["clusters"] == [testenv.CLUSTER]
     assert run.status("KCTL-002", cluster=testenv.CLUSTER) == "pass"
+
+
+def _manifest(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "manifest.json").write_text(text)
+    return tmp_path
+
+
+def test_a_manifest_nested_too_deeply_is_a_usage_error(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: the JSON decoder's RecursionError escaped.
+    with pytest.raises(UsageError, match=r"manifest\.json is nested too deeply to read"):
+        read_manifest(_manifest(tmp_path, "[" * 100_000))
+
+
+def test_a_manifest_nested_near_the_stack_limit_is_a_usage_error(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: JSON reads a value nested ~950 deep, then the schema
+    # validator, quoting it (repr), overflows the stack. Where depends on the stack the call
+    # runs on: every depth up to where JSON itself refuses.
+    manifest = {"schema_version": "1", "tool": {"name": "ikscheck", "version": "0"},
+                "recorded_at": "2026-11-29T03:00:00Z", "settings": {"kubeconfig": "@"},
+                "evidence": []}  # fmt: skip
+    for depth in range(850, 1001):
+        nested = "[" * depth + "1" + "]" * depth
+        path = _manifest(tmp_path, json.dumps(manifest).replace('"@"', nested))
+        with pytest.raises(UsageError, match=r"manifest\.json is (malformed|nested too deeply)"):
+            read_manifest(path)

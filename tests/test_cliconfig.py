@@ -114,3 +114,9 @@ def test_config_dir_precedence(
     env: dict[str, str], dirs: set[str], override: str | None, expected: str
 ) -> None:
     assert config_dir(env, HOME, dirs.__contains__, override) == expected
+
+
+def test_a_config_nested_too_deeply_is_a_parse_error() -> None:
+    # Found by tests/test_fuzz.py: a RecursionError escaped from json.loads.
+    with pytest.raises(ParseError, match=r"config\.json is nested too deeply to read"):
+        parse_cli_config('{"Region": ' * 100_000)

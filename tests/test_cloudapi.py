@@ -132,3 +132,24 @@ def test_server_date_reads_the_date_header_or_none() -> None:
     assert str(cloudapi.server_date(with_date)) == "2026-11-29 10:00:00+00:00"
     assert cloudapi.server_date(HttpResult("u", 200, {"Date": "yesterday"})) is None
     assert cloudapi.server_date(HttpResult("u", 200)) is None
+
+
+def test_a_body_nested_too_deeply_to_read_is_a_problem() -> None:
+    # Found by tests/test_fuzz.py: the JSON decoder's RecursionError escaped.
+    answer = cloudapi.read_answer(HttpResult("u", 200, body="[" * 100_000), "iks-cluster")
+    assert answer.problem == "HTTP 200, and the body is JSON nested too deeply to read"
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_body_nested_near_the_stack_limit_is_a_problem(status: int) -> None:
+    # Found by tests/test_fuzz.py: JSON reads a value nested ~950 deep, then the schema
+    # validator, quoting it (repr), overflows the stack. Where depends on the stack the call
+    # runs on: every depth up to where JSON itself refuses.
+    doc = json.loads(sample("iks/cluster.json"))
+    for depth in range(850, 1001):
+        nested = "[" * depth + "1" + "]" * depth
+        body = json.dumps({**doc, "state": "@"}).replace('"@"', nested)
+        answer = cloudapi.read_answer(
+            HttpResult("u", status, body=body), "iks-cluster", "iks-error"
+        )
+        assert answer.problem or answer.schema_problems, depth

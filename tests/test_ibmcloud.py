@@ -381,3 +381,13 @@ def test_find_plugin_by_name_alias_or_not_at_all() -> None:
     assert find_plugin(plugins, "KS", "Container-Service") is None
     assert find_plugin(plugins) is None
     assert find_plugin([], "ks") is None
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [parse_plugin_list, parse_plugin_list_json, parse_plugins_config, parse_repo_plugins],
+)
+def test_json_nested_too_deeply_is_a_parse_error(parse) -> None:
+    # Found by tests/test_fuzz.py: json.loads let its RecursionError out of load_json.
+    with pytest.raises(ParseError, match="is nested too deeply to read"):
+        parse("[" * 100_000)

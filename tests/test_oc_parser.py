@@ -118,3 +118,9 @@ def test_download_url_names_the_release_channel() -> None:
     assert download_url(4, 14) == (
         "https://mirror.openshift.com/pub/openshift-v4/clients/ocp/stable-4.14/"
     )
+
+
+def test_json_nested_too_deeply_is_read_as_text() -> None:
+    # Found by tests/test_fuzz.py: the JSON decoder's RecursionError escaped.
+    with pytest.raises(ParseError, match="oc printed no version"):
+        parse_oc_version('{"clientVersion": ' * 100_000)

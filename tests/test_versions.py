@@ -313,3 +313,9 @@ def test_master_kube_version(text: str, expected: str) -> None:
 def test_master_kube_version_refuses_other_shapes(text: str) -> None:
     with pytest.raises(ParseError, match=r"is not <major>\.<minor>\.<patch>_<build>"):
         parse_master_kube_version(text)
+
+
+def test_json_nested_too_deeply_is_no_client_version() -> None:
+    # Found by tests/test_fuzz.py: the JSON decoder's RecursionError escaped.
+    with pytest.raises(ParseError, match=r"no client version .*JSON nested too deeply to read"):
+        parse_kubectl_version('{"clientVersion": ' * 100_000)

@@ -103,13 +103,18 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise UsageError(f"--replay: {source} is not a readable bundle: {reason}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"--replay: {source}: {MANIFEST} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"--replay: {source}: {MANIFEST} is nested too deeply to read") from None
     version = manifest.get("schema_version") if isinstance(manifest, dict) else None
     if version != SCHEMA_VERSION:
         raise UsageError(
             f"--replay: {source}: bundle schema version {version!r} is not supported "
             f"(this ikscheck reads {SCHEMA_VERSION!r})"
         )
-    found = problems(manifest, "bundle", limit=1)
+    try:
+        found = problems(manifest, "bundle", limit=1)
+    except RecursionError:  # JSON read it, the validator (or a repr of what it quotes) cannot
+        raise UsageError(f"--replay: {source}: {MANIFEST} is nested too deeply to read") from None
     if found:
         raise UsageError(f"--replay: {source}: {MANIFEST} is malformed: {found[0]}")
     try:

@@ -42,11 +42,12 @@ def first_certificate(data: bytes, what: str) -> Certificate:
         raise ParseError(f"{what} is not PEM: no -----BEGIN CERTIFICATE----- block")
     try:
         cert = x509.load_pem_x509_certificates(data)[0]
+        # cryptography parses the subject only when it is asked for: inside the try too.
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        subject = str(names[0].value) if names else cert.subject.rfc4514_string() or "(no subject)"
+        return Certificate(subject, cert.not_valid_after_utc)
     except ValueError as exc:
         raise ParseError(f"{what} is not a readable certificate: {exc}") from None
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    subject = str(names[0].value) if names else cert.subject.rfc4514_string() or "(no subject)"
-    return Certificate(subject, cert.not_valid_after_utc)
 
 
 def from_data_field(value: bytes | str, what: str) -> Certificate:

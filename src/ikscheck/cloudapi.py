@@ -170,13 +170,25 @@ def read_answer(
     except ValueError:
         said = f"HTTP {status}, and the body is not JSON ({_what_body(result.body)})"
         return Answer(url, status, method=method, problem=said)
+    except RecursionError:
+        said = f"HTTP {status}, and the body is JSON nested too deeply to read"
+        return Answer(url, status, method=method, problem=said)
     if status is not None and 200 <= status < 300:
-        problems = jsonschemas.problems(doc, schema)
+        problems = _problems(doc, schema)
         return Answer(url, status, doc, method, schema_problems=problems)
     code, said = api_error(doc)
-    checked = jsonschemas.problems(doc, error_schema) if error_schema else []
+    checked = _problems(doc, error_schema) if error_schema else []
     said = f"HTTP {status}: {said}"
     return Answer(url, status, None, method, said, checked, code)
+
+
+def _problems(doc: object, schema: str) -> list[str]:
+    """The schema problems of ``doc``; a document that JSON could read but that is nested too
+    deeply for the validator (or for the repr of a value it quotes) is one of them."""
+    try:
+        return jsonschemas.problems(doc, schema)
+    except RecursionError:
+        return ["$: nested too deeply to check"]
 
 
 def failure(result: HttpResult) -> str:
@@ -238,7 +250,11 @@ def api_error(doc: object) -> tuple[str, str]:
         if doc.get("recoveryCLI"):
             said += f" (recovery: {doc['recoveryCLI']})"
         return code, said
-    return "", f"an error body the API does not document: {json.dumps(doc)[:120]}"
+    try:
+        shown = json.dumps(doc)[:120]
+    except RecursionError:
+        shown = "(nested too deeply to show)"
+    return "", f"an error body the API does not document: {shown}"
 
 
 def iks_date(text: str) -> datetime | None:

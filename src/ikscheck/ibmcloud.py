@@ -92,6 +92,8 @@ def load_json(text: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ParseError(f"{what} is nested too deeply to read") from None
 
 
 def parse_cli_version(text: str) -> Version:

@@ -65,9 +65,12 @@ def _validator(name: str) -> Any:
 def violations(document: object, name: str, limit: int = 3) -> list[tuple[list[object], str]]:
     """How ``document`` breaks the schema ``name``: at most ``limit`` (path, line) pairs, in
     document order, each line naming the JSON path and the rule broken."""
-    errors = sorted(
-        _validator(name).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]
-    )
+    try:
+        errors = sorted(
+            _validator(name).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]
+        )
+    except RecursionError:  # a document nested past Python's stack: no schema allows it
+        return [([], "$: nested too deeply to validate")]
     return [(list(e.absolute_path), f"{e.json_path}: {_rule(e)}") for e in errors[:limit]]
 
 

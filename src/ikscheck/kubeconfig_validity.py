@@ -33,8 +33,12 @@ def file_problems(path: str, text: str, limit: int = 3) -> list[str]:
         return []  # an empty file: kubectl reads it as an empty config
     if not isinstance(document.data, dict):
         return [f"{path}: top level is a {yaml_type(document.data)}, not a mapping"]
+    try:
+        breaches = jsonschemas.violations(document.data, "kubeconfig", limit)
+    except RecursionError:  # a value nested deeper than the validator (or a repr of it) goes
+        return [f"{path}: nested too deeply to check"]
     found = []
-    for where, line in jsonschemas.violations(document.data, "kubeconfig", limit):
+    for where, line in breaches:
         at = yamldocs.position(document, where)
         found.append(f"{path}: {at}: {line}" if at else f"{path}: {line}")
     for where, line in _refusals(document.data):
@@ -49,7 +53,7 @@ def _refusals(doc: Mapping[str, object]) -> list[tuple[list[object], str]]:
     found: list[tuple[list[object], str]] = []
     for section, inner in (("clusters", "cluster"), ("contexts", "context"), ("users", "user")):
         items = doc.get(section)
-        seen: set[object] = set()
+        seen: set[str] = set()
         for index, item in enumerate(items if isinstance(items, list) else ()):
             if not isinstance(item, Mapping):
                 continue
@@ -62,7 +66,8 @@ def _refusals(doc: Mapping[str, object]) -> list[tuple[list[object], str]]:
                         f"the name of an earlier {inner} in this file (kubectl refuses it)",
                     )
                 )
-            seen.add(name)
+            if isinstance(name, str):  # a name of another type is the schema's finding
+                seen.add(name)
             body = item.get(inner)
             data = body.get("certificate-authority-data") if isinstance(body, Mapping) else None
             if section == "clusters" and isinstance(data, str) and data:

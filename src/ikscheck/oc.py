@@ -122,7 +122,7 @@ def parse_oc_version(stdout: str) -> OcVersion:
     if text.startswith("{"):
         try:
             doc = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply: read as text
             doc = None
         if isinstance(doc, dict):
             found = _from_json(doc)

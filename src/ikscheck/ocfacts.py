@@ -104,7 +104,7 @@ class OcFacts:
             return ""
         try:
             doc = json.loads(result.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             return ""
         return str(doc.get("gitVersion", "")) if isinstance(doc, dict) else ""
 

@@ -77,6 +77,8 @@ def decode(token: str, what: str) -> Jwt:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.exceptions.PyJWTError as exc:
         raise ParseError(f"{what} is not a JWT: {exc}") from None
+    except UnicodeError:  # bytes that were not UTF-8 where it was read (lone surrogates)
+        raise ParseError(f"{what} is not a JWT: it holds bytes that are not UTF-8") from None
     if not isinstance(claims, dict):  # pragma: no cover - PyJWT refuses non-object payloads
         raise ParseError(f"{what}: its payload is not a JSON object")
     return Jwt(what, dict(header), claims)

@@ -198,6 +198,9 @@ def _find_json_object(stdout: str) -> tuple[dict[str, object] | None, str]:
         except json.JSONDecodeError as exc:
             error = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             continue
+        except RecursionError:
+            error = "JSON nested too deeply to read"
+            continue
         if isinstance(value, dict):
             return value, ""
     return None, error

@@ -349,6 +349,8 @@ class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
             doc = json.loads(answer.body)
         except json.JSONDecodeError:
             raise EvidenceError(f"GET {url} did not answer JSON: {answer.body[:80]!r}") from None
+        except RecursionError:
+            raise EvidenceError(f"GET {url} answered JSON nested too deeply to read") from None
         if not isinstance(doc, dict):
             raise EvidenceError(f"GET {url} answered {type(doc).__name__}, not a version object")
         return versions.parse_version_info(doc)

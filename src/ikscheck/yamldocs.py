@@ -47,8 +47,22 @@ class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     bool_values: ClassVar[dict[str, bool]] = _KUBECTL_BOOLEANS
 
 
+def _construct_object(self: yaml.SafeLoader, node: yaml.nodes.Node, deep: bool = False) -> object:
+    """PyYAML's ``construct_object``, with a value its tag cannot hold (``!!int apiVersion``,
+    ``!!timestamp x``, ``!!bool maybe``) refused at the node, as kubectl refuses it: PyYAML
+    itself lets the ``ValueError`` (``KeyError``, ``AttributeError``...) of the conversion out."""
+    try:
+        return yaml.constructor.BaseConstructor.construct_object(self, node, deep)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        why = f" ({exc})" if type(exc) is ValueError else ""  # the others say nothing useful
+        problem = f"not a valid {tag} value{why}"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
 for _loader in (_Loader, _FastLoader):
     _loader.add_implicit_resolver("tag:yaml.org,2002:bool", _YN, list("yYnN"))
+    _loader.construct_object = _construct_object  # type: ignore[method-assign]
 
 
 class Document:
@@ -80,7 +94,9 @@ def load(path: str, text: str) -> Document:
         try:
             return _load(path, text, _FastLoader)
         except ParseError as exc:
-            if "YAML nodes" in str(exc):
+            # Nested past libyaml's limit or the stack, the pure loader would take seconds to
+            # overflow its own stack.
+            if any(s in str(exc) for s in ("YAML nodes", "nesting depth", "nested too deeply")):
                 raise
             # The pure loader words some errors better ("found character '\t'"): ask it.
     return _load(path, text, _Loader)
@@ -128,6 +144,16 @@ def _load(path: str, text: str, kind: type[yaml.SafeLoader]) -> Document:
         raise ParseError(f"{path}: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise ParseError(f"{path}: nested too deeply to read") from None
+    except ParseError:
+        raise
+    except ValueError as exc:
+        # PyYAML's pure scanner lets chr()'s error out for a "\U" escape past U+10FFFF (libyaml:
+        # "found invalid Unicode character escape code").
+        get_mark = getattr(loader, "get_mark", None)  # the pure loader's reader has one
+        mark = get_mark() if get_mark is not None else None
+        where = f"{_where(mark)}: " if mark is not None else ""
+        said = "found invalid Unicode character escape code" if "chr()" in str(exc) else exc
+        raise ParseError(f"{path}: {where}invalid YAML: {said}") from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -173,7 +199,7 @@ def position(document: Document, path: Sequence[object]) -> str:
         if isinstance(node, yaml.nodes.MappingNode):
             node = next((v for k, v in node.value if k.value == step), None)
         elif isinstance(node, yaml.nodes.SequenceNode) and isinstance(step, int):
-            node = node.value[step] if step < len(node.value) else None
+            node = node.value[step] if 0 <= step < len(node.value) else None
         else:
             node = None
         if node is None:

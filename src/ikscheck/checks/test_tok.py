@@ -187,6 +187,13 @@ def test_api_key_exchange(workstation):
         expect(answer.ok, f"IAM refused IBMCLOUD_API_KEY: {answer.problem}")
     network = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to IAM"
     expect(answer.ok, f"POST {answer.url}: {answer.problem}", remediation=network)
+    kind = type(answer.document).__name__ if answer.document is not None else "null"
+    expect(
+        isinstance(answer.document, dict),
+        f"POST {answer.url}: HTTP {answer.status}, but the answer is a JSON {kind}, not a token "
+        "(API-001 checks its shape)",
+        remediation="Report the answer to IBM Cloud support (IAM's token endpoint changed shape)",
+    )
     lifetime = answer.document.get("expires_in")
     observe(f"IBMCLOUD_API_KEY exchanges for an IAM token (valid for {lifetime} s)")
 
