@@ -12,8 +12,9 @@ import pytest
 
 import testenv
 from htmltree import tree
-from ikscheck.baseline import change, load, result_key
+from ikscheck.baseline import change, load
 from ikscheck.errors import UsageError
+from ikscheck.results import result_key
 
 RECORDINGS = testenv.REPO / "recordings"
 SCHEMA = json.loads((testenv.REPO / "schemas" / "report.schema.json").read_text())
@@ -62,11 +63,19 @@ def test_a_result_is_new_unchanged_or_fixed_by_how_bad_it_is(before, now, expect
     assert change(before, now) == expected
 
 
-def test_results_are_matched_by_id_and_params_in_any_order() -> None:
-    assert result_key("PLG-003", {"plugin": "kubernetes-service"}) == (
-        "PLG-003[plugin=kubernetes-service]"
-    )
-    assert result_key("X-001", {"b": "2", "a": "1"}) == result_key("X-001", {"a": "1", "b": "2"})
+def test_results_are_matched_by_the_key_plans_name_them_by(tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    checks = [
+        {"id": "PLG-003", "params": {"plugin": "kubernetes-service"}, "status": "fail"},
+        {"id": "PLG-003", "params": {"plugin": "container-registry"}, "status": "pass"},
+    ]
+    path.write_text(json.dumps({"schema_version": "1", "checks": checks}))
+    baseline = load(str(path))
+    assert baseline.statuses == {
+        "PLG-003[kubernetes-service]": "fail",
+        "PLG-003[container-registry]": "pass",
+    }
+    assert baseline.status_of("PLG-003", {"plugin": "kubernetes-service"}) == "fail"
 
 
 @pytest.mark.parametrize(

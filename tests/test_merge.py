@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 import testenv
-from ikscheck.baseline import result_key
 from ikscheck.errors import UsageError
 from ikscheck.jsonschemas import problems
 from ikscheck.merge import merge, validated
+from ikscheck.results import result_key
 
 RECORDINGS = testenv.REPO / "recordings"
 

@@ -11,8 +11,8 @@ import pytest
 
 from ikscheck import plan, planscript
 from ikscheck.catalogue import collect
-from ikscheck.plan import Step, build, command_of, result_key, terminal_lines
-from ikscheck.results import Result, Status
+from ikscheck.plan import Step, build, command_of, terminal_lines
+from ikscheck.results import Result, Status, result_key
 
 SHELLCHECK = shutil.which("shellcheck")
 needs_shellcheck = pytest.mark.skipif(

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ikscheck.errors import UsageError
+from ikscheck.results import result_key
 
-__all__ = ["CHANGES", "Baseline", "change", "load", "result_key"]
+__all__ = ["CHANGES", "Baseline", "change", "load"]
 
 #: How a result compares with the baseline's.
 CHANGES = ("new", "unchanged", "fixed")
@@ -25,18 +26,6 @@ CHANGES = ("new", "unchanged", "fixed")
 #: not green); a skip, blocked or not applicable, is no finding of its own.
 _RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 2}
 SCHEMA_VERSION = "1"
-
-
-def result_key(check_id: str, params: Mapping[str, str]) -> str:
-    """The key a result is matched by: its check ID and params.
-
-    >>> result_key("KCTL-002", {"cluster": "mycluster"})
-    'KCTL-002[cluster=mycluster]'
-    >>> result_key("CLI-001", {})
-    'CLI-001'
-    """
-    shown = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
-    return f"{check_id}[{shown}]" if shown else check_id
 
 
 def change(before: str | None, now: str) -> str:
@@ -66,7 +55,7 @@ class Baseline:
     path: str
     evaluated_at: str
     clusters: tuple[str, ...]
-    statuses: dict[str, str]  # by result_key
+    statuses: dict[str, str]  # by ikscheck.results.result_key
 
     def status_of(self, check_id: str, params: Mapping[str, str]) -> str | None:
         return self.statuses.get(result_key(check_id, params))

@@ -8,7 +8,7 @@ one HTML report renders. The rules:
   ``schemas/report.schema.json``, and all of them share ``mode`` (live or replay), ``fail_on``
   and whether they were compared with a baseline: a merge of reports judged differently would
   have no single verdict. Anything else is a :class:`~ikscheck.errors.UsageError`.
-- A result is keyed by check ID and params (:func:`ikscheck.baseline.result_key`). The checks
+- A result is keyed by check ID and params (:func:`ikscheck.results.result_key`). The checks
   every shard runs (CLI-001, the plug-ins, IAM) appear once per input: inputs that agree on
   the status give one result, the first input's. Inputs that disagree (a live shard ran while
   a token expired, or on another runner) give the **worst** status, in the order
@@ -42,9 +42,10 @@ from datetime import datetime
 from typing import Any
 
 from ikscheck import __version__
-from ikscheck.baseline import CHANGES, result_key
+from ikscheck.baseline import CHANGES
 from ikscheck.errors import UsageError
 from ikscheck.jsonschemas import problems
+from ikscheck.results import result_key
 
 __all__ = ["STATUS_ORDER", "merge", "read_report", "verdict"]
 

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ikscheck.results import Result
+from ikscheck.results import Result, result_key
 
 #: Programs a remediation may start with to be run as is.
 PROGRAMS = frozenset(
@@ -94,17 +94,6 @@ class _Finding:
     remediation: str
     message: str
     blocked_by: tuple[str, ...]
-
-
-def result_key(check_id: str, params: Mapping[str, object]) -> str:
-    """A result's key: its check ID, then each non-empty param in brackets.
-
-    >>> result_key("KCTL-002", {"cluster": "mycluster"})
-    'KCTL-002[mycluster]'
-    >>> result_key("CLI-001", {})
-    'CLI-001'
-    """
-    return check_id + "".join(f"[{v}]" for v in params.values() if v != "")
 
 
 def _finding(result: Result | Mapping[str, Any]) -> _Finding:

@@ -9,7 +9,7 @@ that ending into a :class:`Verdict`; the session adds the check's metadata to ma
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
@@ -105,6 +105,18 @@ def _from(tb: TracebackType | None, check: Callable[..., object] | None) -> Trac
     while entry is not None and entry.tb_frame.f_code is not code:
         entry = entry.tb_next
     return entry or tb
+
+
+def result_key(check_id: str, params: Mapping[str, object]) -> str:
+    """A result's key, unique within a run: its check ID, then each non-empty param in
+    brackets. Plans name the results a step fixes by it; baselines and merges match by it.
+
+    >>> result_key("KCTL-002", {"cluster": "mycluster"})
+    'KCTL-002[mycluster]'
+    >>> result_key("CLI-001", {})
+    'CLI-001'
+    """
+    return check_id + "".join(f"[{v}]" for v in params.values() if v != "")
 
 
 @dataclass
