@@ -75,6 +75,8 @@ def clean(text: str) -> str:
     >>> clean("a\\x00b\\u202ec")
     'a\\\\x00b\\\\u202ec'
     """
+    if text.isascii() and text.isprintable():  # most text: nothing to look for
+        return text
     return _UNSHOWN.sub(_escape_char, text)
 
 
