@@ -16,16 +16,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ikscheck.errors import UsageError
+from ikscheck.reporting import SCHEMA_VERSION
 from ikscheck.results import result_key
 
-__all__ = ["CHANGES", "Baseline", "change", "load"]
+__all__ = ["CHANGES", "Baseline", "change", "count", "load", "passes"]
 
 #: How a result compares with the baseline's.
 CHANGES = ("new", "unchanged", "fixed")
 #: How bad a status is, for comparing: error counts as fail (a gate that cannot evaluate is
 #: not green); a skip, blocked or not applicable, is no finding of its own.
 _RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 2}
-SCHEMA_VERSION = "1"
 
 
 def change(before: str | None, now: str) -> str:
@@ -46,6 +46,34 @@ def change(before: str | None, now: str) -> str:
     if rank > then:
         return "new"
     return "fixed" if rank < then else "unchanged"
+
+
+def passes(results: Iterable[tuple[str, str]], fail_on: str) -> bool:
+    """Whether results, as (status, baseline mark) pairs, pass the gate ``fail_on``: no fail
+    or error (nor warn under ``warn``/``new-warn``); under ``new``/``new-warn`` only the ones
+    marked new count. A run and a merge of runs judge by it.
+
+    >>> passes([("warn", "")], "fail"), passes([("warn", "")], "warn")
+    (True, False)
+    >>> passes([("fail", "unchanged")], "new"), passes([("fail", "new")], "new")
+    (True, False)
+    """
+    bad = {"fail", "error", *(("warn",) if fail_on in ("warn", "new-warn") else ())}
+    only_new = fail_on in ("new", "new-warn")
+    return not any(status in bad and (not only_new or mark == "new") for status, mark in results)
+
+
+def count(marks: Iterable[str]) -> dict[str, int]:
+    """How many of ``marks`` are new, unchanged and fixed (every one present).
+
+    >>> count(["new", "unchanged", "new", ""])
+    {'new': 2, 'unchanged': 1, 'fixed': 0}
+    """
+    counts = dict.fromkeys(CHANGES, 0)
+    for mark in marks:
+        if mark in counts:
+            counts[mark] += 1
+    return counts
 
 
 @dataclass(frozen=True)

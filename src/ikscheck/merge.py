@@ -42,14 +42,14 @@ from datetime import datetime
 from typing import Any
 
 from ikscheck import __version__
-from ikscheck.baseline import CHANGES
+from ikscheck.baseline import count, passes
 from ikscheck.errors import UsageError
 from ikscheck.jsonschemas import problems
+from ikscheck.reporting import SCHEMA_VERSION
 from ikscheck.results import result_key
 
 __all__ = ["STATUS_ORDER", "merge", "read_report", "verdict"]
 
-SCHEMA_VERSION = "1"
 #: Statuses from best to worst, for choosing between inputs that disagree on a result.
 STATUS_ORDER = ("pass", "skip", "warn", "error", "fail")
 #: Baseline marks from least to most urgent, for results of the same status.
@@ -143,11 +143,7 @@ def verdict(checks: Sequence[Mapping[str, Any]], fail_on: str) -> bool:
     >>> verdict([{"status": "fail", "baseline": "unchanged"}], "new")
     True
     """
-    bad = {"fail", "error", *(("warn",) if fail_on in ("warn", "new-warn") else ())}
-    only_new = fail_on in ("new", "new-warn")
-    return not any(
-        c["status"] in bad and (not only_new or c.get("baseline") == "new") for c in checks
-    )
+    return passes(((c["status"], c.get("baseline", "")) for c in checks), fail_on)
 
 
 def _refuse_mixed(inputs: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
@@ -229,7 +225,7 @@ def _baseline(
     baselines = [d["baseline"] for _, d in inputs if d.get("baseline") is not None]
     if not baselines:
         return None
-    counts = {change: sum(1 for c in checks if c.get("baseline") == change) for change in CHANGES}
+    counts = count(c.get("baseline", "") for c in checks)
     return {
         "path": ", ".join(dict.fromkeys(str(b["path"]) for b in baselines)),
         "evaluated_at": _latest((str(b["evaluated_at"]) for b in baselines), earliest=True),

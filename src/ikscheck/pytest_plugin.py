@@ -17,7 +17,7 @@ import pytest
 
 from ikscheck.check import depths, meta_of, module_ranks, observation, problems_of
 from ikscheck.errors import UsageError
-from ikscheck.results import Blocked, NotApplicable, Result, Status, judge
+from ikscheck.results import NotApplicable, Result, Status, blocked_by, judge
 
 # The engine proper is imported when the suite is activated, not here.
 if TYPE_CHECKING:
@@ -174,8 +174,9 @@ class SuiteHooks:
         checks = [(i, m) for i, m in zip(items, metas, strict=True) if m is not None]
         shared: dict[str, tuple[Callable[..., object], list[dict[str, str]]]] = {}
         for item, meta in checks:
-            item.stash[check_key] = (meta, _params(item))
-            shared.setdefault(meta.id, (item.obj, []))[1].append(_params(item))  # type: ignore[attr-defined]
+            params = _params(item)
+            item.stash[check_key] = (meta, params)
+            shared.setdefault(meta.id, (item.obj, []))[1].append(params)  # type: ignore[attr-defined]
             # makereport tells every ending of a check by its result; pytest's traceback
             # formatting (~80 ms a failure) would be thrown away.
             item.repr_failure = _told_by_result  # type: ignore[method-assign]
@@ -208,7 +209,7 @@ class SuiteHooks:
         # Skipped in the call, not the setup, so that reports show the check, not its setup.
         roots = pyfuncitem.stash.get(blocked_key, ())
         if roots:
-            raise Blocked(roots, f"blocked by {', '.join(roots)} (a prerequisite failed)")
+            raise blocked_by(roots)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ikscheck import __version__
-from ikscheck.baseline import CHANGES
 from ikscheck.errors import EvidenceError, ParseError
 from ikscheck.evidence import iso
 from ikscheck.ibmcloud import PLUGIN_NAMES
@@ -61,10 +60,9 @@ def _baseline(session: Session) -> dict[str, Any] | None:
     """What the run was compared with, and how many results are new, unchanged, fixed."""
     if session.baseline is None:
         return None
-    counts = {change: 0 for change in CHANGES}
-    for result in session.results:
-        if result.baseline in counts:
-            counts[result.baseline] += 1
+    from ikscheck.baseline import count
+
+    counts = count(r.baseline for r in session.results)
     return {
         "path": session.baseline.path,
         "evaluated_at": session.baseline.evaluated_at,

@@ -51,6 +51,15 @@ class Blocked(Exception):
         self.blocked_by = blocked_by
 
 
+def blocked_by(roots: tuple[str, ...]) -> Blocked:
+    """The ending of a check whose prerequisites ``roots`` failed, as every run says it.
+
+    >>> str(blocked_by(("CLI-001",)))
+    'blocked by CLI-001 (a prerequisite failed)'
+    """
+    return Blocked(roots, f"blocked by {', '.join(roots)} (a prerequisite failed)")
+
+
 class NotApplicable(Exception):
     """The check does not apply to this setup."""
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ikscheck.baseline import CHANGES, Baseline
+from ikscheck.baseline import Baseline, count, passes
 from ikscheck.baseline import change as baseline_change
 from ikscheck.baseline import load as load_baseline
 from ikscheck.check import CheckMeta, fill, meta_of, observation
@@ -24,7 +24,7 @@ from ikscheck.errors import UsageError
 from ikscheck.evidence import Evidence, Settings, iso
 from ikscheck.options import Options
 from ikscheck.policy import Policy, load_policy
-from ikscheck.results import Ending, Result, Status, judge
+from ikscheck.results import Ending, Result, Status, blocked_by, judge
 from ikscheck.workstation import Workstation
 
 if TYPE_CHECKING:
@@ -174,8 +174,7 @@ class Session:
                 assert meta is not None  # collection refused checks without metadata
                 roots = self.blockers(meta, wanted)
                 if roots:
-                    said = f"blocked by {', '.join(roots)} (a prerequisite failed)"
-                    ending = Ending(Status.SKIP, said, blocked_by=roots)
+                    ending = judge(blocked_by(roots), "")
                     self._judged[key] = self.conclude(meta, "", wanted, ending, keep=False)
                 else:
                     self._judged[key] = self.evaluate(func, wanted, keep=False)
@@ -280,13 +279,7 @@ class Session:
     def healthy(self) -> bool:
         """Whether the run passes its gate: no fail or error, nor warn under --fail-on warn;
         under --fail-on new (new-warn), none of them new against the baseline."""
-        bad = {Status.FAIL, Status.ERROR}
-        if self.options.fail_on in ("warn", "new-warn"):
-            bad.add(Status.WARN)
-        only_new = self.options.fail_on in ("new", "new-warn")
-        return not any(
-            r.status in bad and (not only_new or r.baseline == "new") for r in self.results
-        )
+        return passes(((r.status.value, r.baseline) for r in self.results), self.options.fail_on)
 
     def finish(self, collect_only: bool = False) -> None:
         """Write the JSON report and the bundle (if asked)."""
@@ -374,7 +367,7 @@ class Session:
         if self.options.plan_script and self.results:
             lines.append(f"Plan script: {self.options.plan_script}")
         if self.baseline is not None:
-            counts = {c: sum(r.baseline == c for r in self.results) for c in CHANGES}
+            counts = count(r.baseline for r in self.results)
             said = ", ".join(f"{n} {c}" for c, n in counts.items())
             lines.append(f"Against the baseline {self.baseline.path}: {said}")
         return lines

@@ -316,7 +316,8 @@ class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
             if config is None or not config.iam_token:
                 return answer, who
             path = f"/v1/clusters/{quote(cluster, safe='')}"
-            again = cloudapi.read_answer(self.iks_result(path, session), "iks-cluster", "iks-error")
+            request = cloudapi.iks_request(self.settings.containers_url, path, session)
+            again = self._read(request, "iks-cluster", "iks-error")
         except (EvidenceError, ParseError):  # no session to ask (or not in this bundle)
             return answer, who
         return (again, f"the CLI session ({self.cli_config_path})") if again.ok else (answer, who)
