@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import xml.etree.ElementTree as ET
 
@@ -361,3 +362,31 @@ def test_no_ending_of_a_check_is_formatted_by_pytest(
     result = suite(pytester, ENDINGS)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert formatted == []
+
+
+def test_what_lives_through_the_run_is_frozen_for_it_and_thawed_after(
+    pytester: pytest.Pytester,
+) -> None:
+    # The collector skips frozen objects: a fleet's items and evidence are not walked again on
+    # each full collection. Thawed at the end, so a process that runs the suite again (these
+    # tests, in-process) gets its memory back.
+    body = f"""
+import gc
+
+@check("ABC-001", "sees the collector", {META})
+def test_frozen():
+    observe(f"frozen {{gc.get_freeze_count()}}")
+"""
+    before = gc.get_freeze_count()
+    result = suite(pytester, body)
+    assert result.ret == pytest.ExitCode.OK
+    frozen = int(report(pytester)["test_frozen"]["message"].split()[1])
+    assert frozen > before + 1000  # pytest's and the engine's objects, not a handful
+    assert gc.get_freeze_count() == before
+
+
+def test_a_run_that_checks_nothing_freezes_nothing(pytester: pytest.Pytester) -> None:
+    before = gc.get_freeze_count()
+    result = suite(pytester, f'@check("ABC-001", "t", {META})\ndef test_a():\n    pass\n', "--co")
+    assert result.ret == pytest.ExitCode.OK
+    assert gc.get_freeze_count() == before

@@ -8,6 +8,7 @@ else (evidence, results, reports) is the session's (:mod:`ikscheck.session`).
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -150,6 +151,7 @@ class SuiteHooks:
         distributed = getattr(config.option, "dist", "no") != "no"
         self.controller = distributed and not self.worker and not config.option.collectonly
         self._arrived: list[tuple[int, Result]] = []
+        self.frozen = False
 
     def pytest_report_header(self) -> list[str]:
         return self.session.header()
@@ -197,6 +199,15 @@ class SuiteHooks:
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         if session.items and not session.config.option.collectonly:
             self.session.workstation.prefetch()
+            # What exists now (the items, the evidence, a fleet's documents) lives to the end of
+            # the run: out of the collector's sight, each full collection no longer walks it all
+            # again (a 400-cluster replay: about a sixth of its time). Undone at unconfigure.
+            gc.freeze()
+            self.frozen = True
+
+    def pytest_unconfigure(self) -> None:
+        if self.frozen:
+            gc.unfreeze()
 
     def pytest_runtest_setup(self, item: Item) -> None:
         known = item.stash.get(check_key, None)
