@@ -85,6 +85,7 @@ from ikscheck import (
     cloudapi,
     helm,
     ibmcloud,
+    jsonschemas,
     kubeconfig,
     kubeconfig_validity,
     oc,
@@ -506,6 +507,30 @@ def test_api_errors_and_dates(doc: Any, text: str) -> None:
     assert isinstance(code, str) and said
     when = cloudapi.iks_date(text)
     assert when is None or when.tzinfo is not None
+
+
+@budget()
+@given(
+    st.sampled_from([(schema, relative) for schema, _, relative in ANSWERS]).flatmap(
+        lambda found: st.tuples(st.just(found[0]), json_samples(sample(found[1])))
+    )
+)
+def test_compiled_validator_says_what_the_python_one_says(found: tuple[str, str]) -> None:
+    """The compiled validator answers only "holds", and only where the Python one agrees: the
+    problems are always the Python validator's, with or without the fast path."""
+    schema, body = found
+    try:
+        with python_stack():
+            doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return  # not JSON: the validators never see it
+    explained = outcome(lambda: jsonschemas._explained(doc, schema, 3))
+    if jsonschemas._holds(doc, schema):
+        assert explained == [], f"jsonschema-rs passes what Python refuses: {explained}"
+    found_now = outcome(lambda: jsonschemas.violations(doc, schema))
+    # Near the stack's limit, one frame more or less decides whether Python can walk it at all.
+    deep = [([], "$: nested too deeply to validate")]
+    assert found_now == explained or deep in (found_now, explained)
 
 
 # -- oc, helm --------------------------------------------------------------------------------------

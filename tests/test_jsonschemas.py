@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -465,3 +466,132 @@ def test_oauth_discovery_allows_extra_properties_and_needs_nothing_else() -> Non
     assert problems(minimal, "oauth-authorization-server") == []
     assert problems({**minimal, "new_field": [1]}, "oauth-authorization-server") == []
     assert problems(["issuer"], "oauth-authorization-server") != []
+
+
+# -- the compiled validator: a fast "holds", never a verdict of its own ----------------------
+
+
+def shipped_patterns() -> set[str]:
+    found: set[str] = set()
+    for name in jsonschemas.names():
+        for node in subschemas(jsonschemas.schema(name)):
+            if isinstance(node.get("pattern"), str):
+                found.add(node["pattern"])
+            found.update(node.get("patternProperties", {}))
+    return found
+
+
+# A string each shipped pattern holds: probed one character at a time below.
+WITNESSES = {
+    "^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?[+-][0-9]{4})?$": (
+        "2025-02-15T00:00:00.123+0000"
+    ),
+    "^(https?://[^\\s\\x1c-\\x1f\\x85]+)?$": "https://c1.us-south.containers.cloud.ibm.com:30000",
+    "^[0-9]*\\+?$": "27+",
+    "^[0-9]+\\.[0-9]+\\.[0-9]+_[0-9]+(_openshift)?$": "4.16.30_1544_openshift",
+    "^[A-Z]{2,5}-\\d{3}": "KCTL-002",
+    "^[A-Z]{2,5}-\\d{3}$": "KCTL-002",
+    "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$": (
+        "2026-11-29T04:00:00.5+01:00"
+    ),
+    "^authentication\\.k8s\\.io/": "authentication.k8s.io/v1",
+    "^crn:v1:": "crn:v1:bluemix:public:containers-kubernetes:us-south:a/1a2b::cluster:c1",
+    "^v?[0-9]+\\.[0-9]+": "v1.31.4",
+}
+
+
+@pytest.fixture(scope="module")
+def engines_differ() -> list[str]:
+    """Every character on which Python's ``re`` and jsonschema-rs's regex engine (ECMA 262's
+    classes) disagree for the classes the schemas use, found over all of Unicode; with ASCII."""
+    import jsonschema_rs
+
+    differ = {chr(c) for c in range(128)}
+    for atom in ("\\d", "\\s", "."):
+        compiled = jsonschema_rs.validator_for({"pattern": f"^{atom}$"})
+        python = re.compile(f"^{atom}$")
+        for code in range(0x110000):
+            if 0xD800 <= code <= 0xDFFF:  # surrogates: no UTF-8, the Python validator decides
+                continue
+            char = chr(code)
+            if compiled.is_valid(char) != (python.search(char) is not None):
+                differ.add(char)
+    return sorted(differ)
+
+
+def test_every_pattern_has_a_witness() -> None:
+    assert shipped_patterns() == set(WITNESSES)
+
+
+@pytest.mark.parametrize("pattern", sorted(WITNESSES))
+def test_compiled_patterns_never_pass_what_python_refuses(
+    pattern: str, engines_differ: list[str]
+) -> None:
+    """Where the engines' classes differ (``\\d`` is Unicode in Python, ASCII in ECMA 262; they
+    disagree on which separators are ``\\s``), the compiled validator may refuse more, never
+    less: a string it passes goes unexplained. Each character is put at each place of a
+    string the pattern holds."""
+    compiled = jsonschemas._compile({"type": "string", "pattern": pattern})
+    witness = WITNESSES[pattern]
+    assert compiled.is_valid(witness) and re.search(pattern, witness)
+    # The first differing characters show the probe is not empty: digits, separators.
+    assert {"\u0661", "\x1c", "\x85", "\ufeff"} <= set(engines_differ)
+    lenient = [
+        probe
+        for place in range(len(witness) + 1)
+        for char in engines_differ
+        for probe in (witness[:place] + char + witness[place + 1 :], witness[:place] + char)
+        if compiled.is_valid(probe) and not re.search(pattern, probe)
+    ]
+    assert lenient == []
+
+
+def test_a_separator_python_calls_white_space_fails_an_endpoint_url_in_both() -> None:
+    cluster = load("iks/cluster.json")
+    cluster["serverURL"] = "https://c1.example.com\x1c:30000"
+    assert not jsonschemas._holds(cluster, "iks-cluster")
+    assert problems(cluster, "iks-cluster") == [
+        "$.serverURL: 'https://c1.example.com\\x1c:30000' does not match "
+        "'^(https?://[^\\\\s\\\\x1c-\\\\x1f\\\\x85]+)?$'"
+    ]
+
+
+@pytest.mark.parametrize("name", jsonschemas.names())
+def test_every_shipped_schema_compiles(name: str) -> None:
+    assert jsonschemas._compiled(name).is_valid(None) is False or name == "defs"
+
+
+@pytest.mark.parametrize(("sample", "name"), SAMPLES, ids=[s for s, _ in SAMPLES])
+def test_samples_hold_on_the_fast_path(sample: str, name: str) -> None:
+    assert jsonschemas._holds(load(sample), name)
+
+
+def test_the_compiled_validator_fetches_no_schema() -> None:
+    with pytest.raises(ValueError) as raised:
+        jsonschemas._compile({"$ref": "https://example.invalid/x.json"})
+    assert "https://example.invalid/x.json" in str(raised.value)
+    assert "Retrieval is disabled" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # Lone surrogates have no UTF-8: the compiled validator cannot match them to a pattern.
+        (
+            {"masterKubeVersion": "1.31.4_1530\udcff"},
+            [
+                "$.masterKubeVersion: '1.31.4_1530\\udcff' does not match "
+                "'^[0-9]+\\\\.[0-9]+\\\\.[0-9]+_[0-9]+(_openshift)?$'"
+            ],
+        ),
+        ({"workerCount": b"3"}, ["$.workerCount: b'3' is not of type 'integer'"]),
+        ({1: "a key that is not a string"}, []),
+    ],
+    ids=["lone-surrogate", "bytes", "int-key"],
+)
+def test_what_the_compiled_validator_cannot_read_goes_to_python(
+    change: dict[Any, Any], expected: list[str]
+) -> None:
+    document = {**load("iks/cluster.json"), **change}
+    assert not jsonschemas._holds(document, "iks-cluster")
+    assert problems(document, "iks-cluster") == expected
