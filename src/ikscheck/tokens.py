@@ -8,6 +8,7 @@ seconds: a value in milliseconds or a string is reported, never silently accepte
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -73,15 +74,22 @@ def decode(token: str, what: str) -> Jwt:
     ikscheck.errors.ParseError: the id-token is not a JWT: Not enough segments
     """
     try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
+        header, claims = _parts(token) if isinstance(token, str) else _unparsed(token)
     except jwt.exceptions.PyJWTError as exc:
         raise ParseError(f"{what} is not a JWT: {exc}") from None
     except UnicodeError:  # bytes that were not UTF-8 where it was read (lone surrogates)
         raise ParseError(f"{what} is not a JWT: it holds bytes that are not UTF-8") from None
     if not isinstance(claims, dict):  # pragma: no cover - PyJWT refuses non-object payloads
         raise ParseError(f"{what}: its payload is not a JSON object")
-    return Jwt(what, dict(header), claims)
+    return Jwt(what, dict(header), dict(claims))
+
+
+def _unparsed(token: Any) -> tuple[dict[str, Any], Any]:
+    return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+
+
+# A fleet's checks read the same few tokens once per cluster: each is decoded once.
+_parts = functools.lru_cache(maxsize=256)(_unparsed)
 
 
 def duration(seconds: float) -> str:
