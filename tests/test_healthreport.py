@@ -320,6 +320,13 @@ def test_a_blocker_the_run_does_not_have_is_named_without_a_link() -> None:
     assert row.find_all("a") == []
 
 
+def test_blockers_are_listed_with_commas_each_linked_when_the_run_has_it() -> None:
+    checks = [result("TOK-004", "fail"), result("API-002", "skip", blocked_by=["TOK-004", "X-1"])]
+    row = parse(render(document(checks))).root.by_id("r-API-002")
+    assert "Root causes: TOK-004, X-1" in row.text()
+    assert [(a.attrs["href"], a.text()) for a in row.find_all("a")] == [("#r-TOK-004", "TOK-004")]
+
+
 # -- environment ------------------------------------------------------------------------------
 
 
@@ -451,6 +458,48 @@ def test_control_characters_are_shown_not_sent(hostile, tmp_path: Path) -> None:
     written = write_html(doc, tmp_path / "deep" / "er" / "health.html")
     assert written == tmp_path / "deep" / "er" / "health.html"
     assert written.read_bytes().decode("utf-8") == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        HOSTILE_CLUSTER,
+        HOSTILE_MESSAGE,
+        PWN,
+        CONTROLS,
+        "ibmcloud \ud800 éü 日本 🚀",
+        "a&b 'q' \"q\"",
+    ],
+)
+def test_a_pass_row_is_escaped_as_the_template_escapes_any_other(value: str) -> None:
+    # Pass rows are written in Python (healthreport._write_passes), the others by the template.
+    checks = [
+        result(f"CLI-00{n}", s, title=value, message=value) for n, s in ((1, "pass"), (2, "warn"))
+    ]
+    text = render(document(checks))
+    written = re.search(
+        '<details id="r-CLI-001"><summary><i>CLI-001</i> (.*?)</summary>(.*?)</details>', text
+    )
+    templated = re.search(
+        '<details class="warn" id="r-CLI-002" open><summary><b>warn</b> <i>CLI-002</i> (.*?) '
+        "<small>high</small></summary>(.*?)\n",
+        text,
+    )
+    assert written is not None and templated is not None
+    assert written.groups() == templated.groups()
+    assert value not in written.group(1)  # each value holds something to escape or to show
+
+
+def test_text_taken_as_plain_is_what_neither_clean_nor_escape_changes() -> None:
+    from markupsafe import escape
+
+    from ikscheck.healthreport import _PLAIN, clean
+
+    plain = {chr(c) for c in range(0x110000) if _PLAIN.fullmatch(chr(c))}
+    assert all(escape(clean(c)) == c for c in plain)
+    # Printable ASCII but the five escape replaces; anything else goes through both.
+    assert plain == set(map(chr, range(0x20, 0x7F))) - set("&<>\"'")
+    assert _PLAIN.fullmatch("") and not _PLAIN.fullmatch("a\nb")
 
 
 def test_rendering_leaves_the_document_as_it_was(hostile) -> None:

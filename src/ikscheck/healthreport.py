@@ -11,11 +11,12 @@ those of the results on the page:
 - healthy: ``Healthy: 36 checks passed``, then ``, 1 warning`` when warnings remain;
 - unhealthy: ``Unhealthy: 2 failing, 1 error, 1 warning`` (only the statuses present).
 
-Safety: every value from the document is HTML-escaped (Jinja2 autoescape) after its control
-characters, lone surrogates, non-characters and bidi overrides are shown as ``\\xNN``-style
-escapes; element ids are built here from ``[A-Za-z0-9_-]`` only (a hash stands for anything
-else); no document value reaches the script, whose SHA-256 is the only one the page's
-Content-Security-Policy lets run.
+Safety: every value from the document is HTML-escaped (Jinja2 autoescape, or the same
+MarkupSafe ``escape`` for the pass rows written in Python) after its control characters, lone
+surrogates, non-characters and bidi overrides are shown as ``\\xNN``-style escapes; element
+ids are built here from ``[A-Za-z0-9_-]`` only (a hash stands for anything else); no document
+value reaches the script, whose SHA-256 is the only one the page's Content-Security-Policy
+lets run.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
 STATUSES = ("pass", "warn", "fail", "error", "skip")
 #: Problems in the order a person should read them; ties by severity, then as they ran.
@@ -84,6 +87,7 @@ def _text(value: object) -> str:
     return "" if value is None else value if isinstance(value, str) else str(value)
 
 
+@lru_cache(maxsize=4096)  # IDs and cluster names repeat in every row of a fleet
 def _id_part(value: str) -> str:
     if _ID_PART.fullmatch(value):
         return value
@@ -110,7 +114,7 @@ class Row:
     where: str
     traceback: str
     #: (blocking ID, the id of its row or "" when the run has no such result).
-    blocked_by: list[tuple[str, str]] = field(default_factory=list)
+    blocked_by: tuple[tuple[str, str], ...] = ()
     #: How many skips name this result as their cause.
     blocks: int = 0
     #: Against --baseline: new, unchanged, fixed ("" without one).
@@ -122,6 +126,9 @@ class Area:
     code: str
     label: str
     rows: list[Row] = field(default_factory=list)
+    #: Its rows as "All results" shows them: each run of passes as their HTML, any other
+    #: result as its row, for the template to write (see :func:`_write_passes`).
+    items: list[Row | Markup] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -184,15 +191,19 @@ def _where(params: Mapping[str, object]) -> str:
     return others or "this workstation"
 
 
-def _rows(checks: Iterable[Mapping[str, Any]]) -> list[tuple[Row, Mapping[str, object]]]:
-    rows: list[tuple[Row, Mapping[str, object]]] = []
+def _params(check: Mapping[str, Any]) -> Mapping[str, object]:
+    params = check.get("params")
+    return params if isinstance(params, Mapping) else {}
+
+
+def _rows(checks: Iterable[Mapping[str, Any]]) -> list[Row]:
+    rows: list[Row] = []
     seen: set[str] = set()
     for check in checks:
-        params = check.get("params") or {}
-        if not isinstance(params, Mapping):
-            params = {}
+        params = _params(check)
+        key = _params_key(params)
         ident = _text(check.get("id"))
-        base = "r-" + "-".join(_id_part(p) for p in (ident, *(v for _, v in _params_key(params))))
+        base = "r-" + "-".join(_id_part(p) for p in (ident, *(v for _, v in key)))
         rid, n = base, 1
         while rid in seen:  # only for a document that repeats an (id, params) pair
             n += 1
@@ -211,43 +222,54 @@ def _rows(checks: Iterable[Mapping[str, Any]]) -> list[tuple[Row, Mapping[str, o
             traceback=_text(check.get("traceback")),
             baseline=_text(check.get("baseline")),
         )
-        rows.append((row, params))
+        rows.append(row)
     return rows
 
 
-def _link_blockers(rows: list[tuple[Row, Mapping[str, object]]], raw: list[Any]) -> None:
+def _blockers(check: Mapping[str, Any]) -> list[Any]:
+    blockers = check.get("blocked_by")
+    return blockers if isinstance(blockers, list) else []
+
+
+def _link_blockers(rows: list[Row], raw: list[Any]) -> None:
     """Point each skip's blockers at a row: same params, else unparametrized, else the first
     (a failing one first) with that ID."""
-    exact = {(r.id, _params_key(p)): r for r, p in reversed(rows)}
-    first = {r.id: r for r, _ in reversed(rows)}
-    first.update({r.id: r for r, _ in reversed(rows) if r.status in PROBLEMS})
-    for (row, params), check in zip(rows, raw, strict=True):
-        blockers = check.get("blocked_by") or []
-        for blocker in blockers if isinstance(blockers, list) else []:
-            name = _text(blocker)
-            target = (
-                exact.get((name, _params_key(params))) or exact.get((name, ())) or first.get(name)
-            )
+    if not any(map(_blockers, raw)):  # nothing to look up: spare indexing every result
+        return
+    keys = [_params_key(_params(check)) for check in raw]
+    exact = {(r.id, k): r for r, k in zip(reversed(rows), reversed(keys), strict=True)}
+    first = {r.id: r for r in reversed(rows)}
+    first.update({r.id: r for r in reversed(rows) if r.status in PROBLEMS})
+    for row, key, check in zip(rows, keys, raw, strict=True):
+        links = []
+        for name in map(_text, _blockers(check)):
+            target = exact.get((name, key)) or exact.get((name, ())) or first.get(name)
             if target is not None and target is not row:
                 target.blocks += 1
-            row.blocked_by.append((name, target.rid if target is not None else ""))
+            links.append((name, target.rid if target is not None else ""))
+        row.blocked_by = tuple(links)
 
 
 def view(document: Mapping[str, Any]) -> dict[str, Any]:
     """What the template shows, computed from a JSON report document."""
     raw = [c for c in document.get("checks") or [] if isinstance(c, Mapping)]
-    pairs = _rows(raw)
-    _link_blockers(pairs, raw)
-    rows = [r for r, _ in pairs]
+    rows = _rows(raw)
+    _link_blockers(rows, raw)
     counts = dict.fromkeys(STATUSES, 0)
     groups: dict[str, Group] = {}
-    for row, params in pairs:
+    for row, check in zip(rows, raw, strict=True):
         counts[row.status] += 1
-        rank, key, label = _group_of(params)
-        group = groups.setdefault(key, Group(label, rank))
+        rank, key, label = _group_of(_params(check))
+        group = groups.get(key)
+        if group is None:  # made once a group, not (as setdefault would) once a row
+            group = groups[key] = Group(label, rank)
         group.counts[row.status] += 1
         code = row.id.split("-", 1)[0]
-        group.areas.setdefault(code, Area(code, AREAS.get(code, code))).rows.append(row)
+        area = group.areas.get(code)
+        if area is None:
+            area = group.areas[code] = Area(code, AREAS.get(code, code))
+        area.rows.append(row)
+    _write_passes(a for g in groups.values() for a in g.areas.values())
     problems = sorted(
         (r for r in rows if r.status in PROBLEMS),
         key=lambda r: (PROBLEMS[r.status], SEVERITIES.get(r.severity, len(SEVERITIES))),
@@ -323,6 +345,47 @@ def _plan(document: Mapping[str, Any]) -> dict[str, Any] | None:
 
     steps = [Step.from_json(s) for s in raw if isinstance(s, Mapping)]
     return {"steps": steps, "block": block(steps), "by_hand": any(s.needs_person for s in steps)}
+
+
+#: Text that :func:`clean` and MarkupSafe's ``escape`` both leave as it is: printable ASCII
+#: but for the five characters ``escape`` replaces (``& < > " '``).
+_PLAIN = re.compile(
+    "[" + re.escape("".join(c for c in map(chr, range(0x20, 0x7F)) if c not in "&<>\"'")) + "]*"
+)
+
+
+def _write_passes(areas: Iterable[Area]) -> None:
+    """Fill each area's items: its results in order, each run of passes written here as HTML.
+
+    Most of a large report's rows are passes, and an f-string a row costs a fraction of the
+    template's work for it (so a pass row's HTML is here, not in the template). Every value is
+    escaped as the template's ``{{ value }}`` is: :func:`_finalize` (that is, :func:`clean`),
+    then Jinja2's autoescape, which is MarkupSafe's ``escape``.
+    """
+    from markupsafe import Markup, escape  # here, not at module level: see _page
+
+    def html(text: str) -> str:
+        # Most text holds nothing that either would change: spare it both calls.
+        return text if _PLAIN.fullmatch(text) else escape(clean(text))
+
+    # IDs and titles repeat in every cluster: each is escaped once a page.
+    same = cache(html)
+
+    def passes(rows: Iterable[Row]) -> Markup:
+        return Markup(
+            "\n".join(
+                f'<details id="{html(r.rid)}"><summary><i>{same(r.id)}</i> {same(r.title)}'
+                f"</summary>{html(r.message)}</details>"
+                for r in rows
+            )
+        )
+
+    for area in areas:
+        for is_pass, run in groupby(area.rows, key=lambda r: r.status == "pass"):
+            if is_pass:
+                area.items.append(passes(run))
+            else:
+                area.items.extend(run)
 
 
 def _finalize(value: object) -> object:
