@@ -218,6 +218,61 @@ def test_the_terminal_numbers_the_steps_and_says_when_there_is_nothing() -> None
     ]
 
 
+def test_the_terminal_says_where_the_script_went_when_one_was_written() -> None:
+    steps = [Step("ibmcloud update", ("CLI-002",))]
+    assert terminal_lines(steps, "out/fix.sh")[0] == (
+        "Plan (1 step, in this order; written as a shell script to out/fix.sh):"
+    )
+    without = "Plan (1 step, in this order; --plan-script PATH writes it as a shell script):"
+    assert terminal_lines(steps, None)[0] == terminal_lines(steps)[0] == without
+    assert terminal_lines([], "out/fix.sh") == ["Plan: nothing to fix (the plan is empty)"]
+
+
+def switches(count: int) -> list[Step]:
+    """The plan of a fleet whose ``count`` clusters' contexts are not current (KCFG-004)."""
+    return build(
+        [
+            result("KCFG-004", "warn", f"kubectl config use-context c{n}/{n}", cluster=f"c{n}")
+            for n in range(count)
+        ],
+        NEEDS,
+    )
+
+
+def test_the_terminal_names_the_first_three_contexts_of_a_fleet_s_switch() -> None:
+    [step] = switches(5)
+    contexts = ", ".join(f"c{n}/{n}" for n in range(5))
+    assert step.command.endswith(f"use-context <one of {contexts}>")  # the plan keeps them all
+    assert terminal_lines([step]) == [
+        "Plan (1 step, in this order; --plan-script PATH writes it as a shell script):",
+        "  1. by hand: Make current the context of the cluster you work with (kubectl follows one "
+        "at a time): kubectl config use-context <one of c0/0, c1/1, c2/2 and 2 more>  "
+        "[fixes KCFG-004[c0], KCFG-004[c1], KCFG-004[c2] and 2 more]",
+    ]
+    # As do the JSON report's plan and the script.
+    assert step.to_json()["command"] == step.command
+    assert f"<one of {contexts}>" in planscript.script([step], "0.1.0", "2026-11-28T22:26:37Z")
+    # Three or fewer: each is named.
+    [three] = switches(3)
+    assert terminal_lines([three])[1].endswith(
+        "use-context <one of c0/0, c1/1, c2/2>  [fixes KCFG-004[c0], KCFG-004[c1], KCFG-004[c2]]"
+    )
+
+
+def test_a_context_name_with_angle_brackets_is_listed_whole() -> None:
+    # A context is named as its user named it: "<" or ">" inside one ends no list.
+    named = ["<b>/1", "a>/2", "c/3", "d/4"]
+    [step] = build(
+        [
+            result("KCFG-004", "warn", f"kubectl config use-context {name}", cluster=str(n))
+            for n, name in enumerate(named)
+        ],
+        NEEDS,
+    )
+    line = terminal_lines([step])[1]
+    assert "use-context <one of <b>/1, a>/2, c/3 and 1 more>  [fixes KCFG-004[0], " in line
+
+
 # -- the script ----------------------------------------------------------------------------------
 
 HOSTILE = 'a\'b\n$(touch /tmp/pwned) `id` \\ "q" # shellcheck disable=all'

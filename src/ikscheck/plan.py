@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,29 +325,69 @@ def _order(
 
 # -- the terminal ------------------------------------------------------------------------------
 
-#: How many results a step's terminal line names before it says "and N more".
+#: How many results (or contexts) a step's terminal line names before it says "and N more".
 SHOWN_FIXES = 3
+_CHOICES = re.compile(r"<one of (?P<names>.*)>$", re.DOTALL)
 
 
-def terminal_lines(steps: list[Step]) -> list[str]:
-    """The plan as the end-of-run summary shows it: numbered, one line a step.
+def terminal_lines(steps: list[Step], script: str | None = None) -> list[str]:
+    """The plan as the end-of-run summary shows it: numbered, one line a step; ``script``, the
+    path ``--plan-script`` wrote it to, if given.
+
+    A fleet's ``<one of ...>`` list of contexts names the first few and says how many more (the
+    JSON report, the HTML report and the script keep the whole command).
 
     >>> terminal_lines([])
     ['Plan: nothing to fix (the plan is empty)']
     >>> print("\\n".join(terminal_lines([Step("ibmcloud update", ("CLI-002",))])))
     Plan (1 step, in this order; --plan-script PATH writes it as a shell script):
       1. ibmcloud update  [fixes CLI-002]
+    >>> terminal_lines([Step("ibmcloud update", ("CLI-002",))], "fix.sh")[0]
+    'Plan (1 step, in this order; written as a shell script to fix.sh):'
     """
     if not steps:
         return ["Plan: nothing to fix (the plan is empty)"]
     count = f"{len(steps)} step{'s' if len(steps) > 1 else ''}"
-    lines = [f"Plan ({count}, in this order; --plan-script PATH writes it as a shell script):"]
+    where = (
+        f"written as a shell script to {script}"
+        if script
+        else "--plan-script PATH writes it as a shell script"
+    )
+    lines = [f"Plan ({count}, in this order; {where}):"]
     width = len(str(len(steps)))
     for number, step in enumerate(steps, 1):
-        fixes = ", ".join(step.fixes[:SHOWN_FIXES])
-        if len(step.fixes) > SHOWN_FIXES:
-            fixes += f" and {len(step.fixes) - SHOWN_FIXES} more"
+        fixes = some_of(step.fixes)
         who = "by hand: " if step.needs_person else ""
-        command = " ".join(step.command.split())
+        command = _shown_choices(" ".join(step.command.split()))
         lines.append(f"  {number:>{width}}. {who}{command}  [fixes {fixes}]")
     return lines
+
+
+def some_of(names: Sequence[str], shown: int = SHOWN_FIXES) -> str:
+    """``names`` joined by ", ", the first ``shown`` of them and how many more.
+
+    >>> some_of(["a", "b", "c"])
+    'a, b, c'
+    >>> some_of(["a", "b", "c", "d", "e"])
+    'a, b, c and 2 more'
+    """
+    listed = ", ".join(names[:shown])
+    return f"{listed} and {len(names) - shown} more" if len(names) > shown else listed
+
+
+def _shown_choices(command: str) -> str:
+    """``command`` with the list of a trailing ``<one of A, B, ...>`` (:func:`_one_switch`)
+    cut to its first names and how many more.
+
+    >>> _shown_choices("kubectl config use-context <one of a/1, b/2, c/3, d/4, e/5>")
+    'kubectl config use-context <one of a/1, b/2, c/3 and 2 more>'
+    >>> _shown_choices("kubectl config use-context <one of a/1, b/2, c/3>")
+    'kubectl config use-context <one of a/1, b/2, c/3>'
+    """
+    # Anchored at the end, as _one_switch writes it: a context name may hold "<" or ">". One
+    # that holds ", " is counted as two here (the terminal only: the step keeps its command).
+    found = _CHOICES.search(command)
+    if found is None:
+        return command
+    names = found["names"].split(", ")
+    return f"{command[: found.start()]}<one of {some_of(names)}>"

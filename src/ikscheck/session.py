@@ -320,7 +320,7 @@ class Session:
         to fix (nothing at all when no check ran)."""
         from ikscheck import plan
 
-        return plan.terminal_lines(self.plan()) if self.results else []
+        return plan.terminal_lines(self.plan(), self.options.plan_script) if self.results else []
 
     def _write_plan_script(self, path: str) -> None:
         from ikscheck import __version__
@@ -339,12 +339,22 @@ class Session:
 
     def summary_lines(self) -> list[str]:
         """One line per result that is not a pass: what was seen, and what to run or why; a
-        bug's traceback follows its line."""
+        bug's traceback follows its line.
+
+        Results whose lines would differ only in their params (a fleet's clusters: the same
+        check, status, message, remediation and baseline mark, no traceback) make one line, at
+        the first one's place, naming the first few: ``SKIP  OC-003[c1, c2, c3 and 5 more]``.
+        """
+        from ikscheck.plan import some_of
+
         lines = []
-        for result in self.results:
-            if result.status is Status.PASS:
-                continue
-            label = result.id + "".join(f"[{v}]" for v in result.params.values() if v)
+        for group in _summary_groups(self.results):
+            result = group[0]
+            values = [[v for v in r.params.values() if v] for r in group]
+            if len(group) > 1 and all(len(v) == 1 for v in values):  # one value each: a list
+                label = f"{result.id}[{some_of([v for [v] in values])}]"
+            else:  # each as a single result's, listed: [c1][p1], [c2][p2]
+                label = result.id + some_of(["".join(f"[{v}]" for v in vs) for vs in values])
             if result.baseline == "new":
                 label += " (new)"
             line = f"{result.status.value.upper():5} {label}: {result.message}"
@@ -356,12 +366,31 @@ class Session:
         return lines
 
     def closing_lines(self) -> list[str]:
-        """Where the outputs went."""
+        """Where the outputs went, and when the summary folded results, where each is."""
         lines = []
         if self.options.report_json:
             lines.append(f"JSON report: {self.options.report_json}")
         if self.options.html_path:
             lines.append(f"HTML report: {self.options.html_path}")
+        folded = [g for g in _summary_groups(self.results) if len(g) > 1]
+        if folded:
+            names: dict[str, None] = {}  # the params that differ within a line, in order
+            for group in folded:
+                for name in group[0].params:
+                    if len({r.params.get(name, "") for r in group}) > 1:
+                        names[name] = None
+            differ = " and ".join(names) or "params"
+            written = [self.options.report_json, self.options.html_path]
+            kinds = [kind for kind, path in zip(("JSON", "HTML"), written, strict=True) if path]
+            where = {
+                0: "--report-json PATH writes a report that lists each",
+                1: f"the {''.join(kinds)} report lists each",
+                2: "the JSON and HTML reports list each",
+            }[len(kinds)]
+            lines.append(
+                f"Folded {sum(len(g) for g in folded)} results that differ only in their "
+                f"{differ} into {len(folded)} line{'s' if len(folded) > 1 else ''}: {where}"
+            )
         if self.bundle_size is not None:
             lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
         if self.options.plan_script and self.results:
@@ -371,6 +400,27 @@ class Session:
             said = ", ".join(f"{n} {c}" for c, n in counts.items())
             lines.append(f"Against the baseline {self.baseline.path}: {said}")
         return lines
+
+
+def _summary_groups(results: list[Result]) -> list[list[Result]]:
+    """The results that are not a pass, in order, as the summary shows them: those whose line
+    would differ only in their params, together at the first one's place. A result with a
+    traceback (a bug) or without a param stands alone."""
+    groups: list[list[Result]] = []
+    open_groups: dict[tuple[object, ...], list[Result]] = {}
+    for result in results:
+        if result.status is Status.PASS:
+            continue
+        if result.traceback or not any(result.params.values()):
+            groups.append([result])
+            continue
+        key = (result.status, result.id, result.message, result.remediation, result.baseline)
+        group = open_groups.get(key)
+        if group is None:
+            group = open_groups[key] = []
+            groups.append(group)
+        group.append(result)
+    return groups
 
 
 def _matching(
