@@ -163,6 +163,43 @@ def test_a_result_without_a_param_value_stands_alone() -> None:
     ]
 
 
+def blocked(check_id: str, root: str = "TOK-004", **params: str) -> Result:
+    found = result(check_id, message=f"blocked by {root} (a prerequisite failed)", **params)
+    return replace(found, blocked_by=[root])
+
+
+def test_the_skips_one_failure_blocked_share_a_line_whatever_their_check() -> None:
+    root = result("TOK-004", "fail", "IAM refused IBMCLOUD_API_KEY", "ibmcloud iam api-key-create")
+    later = [blocked(check, cluster="c0") for check in ("API-003", "API-004", "API-007")]
+    skips = [blocked("ACCT-001", cluster="c0"), blocked("API-002"), *later]
+    assert summary(root, *skips) == [
+        "FAIL  TOK-004: IAM refused IBMCLOUD_API_KEY  -> ibmcloud iam api-key-create",
+        "SKIP  ACCT-001[c0], API-002, API-003[c0] and 2 more: blocked by TOK-004 (a prerequisite "
+        "failed)",
+    ]
+
+
+def test_a_fleet_s_blocked_skips_name_each_check_once_with_its_clusters() -> None:
+    skips = [blocked(check, cluster=c) for c in ("c0", "c1", "c2", "c3") for check in
+             ("ACCT-001", "API-003")]  # fmt: skip
+    assert summary(blocked("API-002"), *skips) == [
+        "SKIP  API-002, ACCT-001[c0, c1, c2 and 1 more], API-003[c0, c1, c2 and 1 more]: blocked "
+        "by TOK-004 (a prerequisite failed)"
+    ]
+    assert closing([blocked("API-002"), *skips], report_json=None)[-1] == (
+        "Folded 9 results that differ only in their check and cluster into 1 line: --report-json "
+        "PATH writes a report that lists each"
+    )
+
+
+def test_skips_blocked_by_different_failures_keep_their_own_lines() -> None:
+    first, second = blocked("API-002"), blocked("NET-002", root="NET-001", cluster="c0")
+    assert summary(first, second) == [
+        "SKIP  API-002: blocked by TOK-004 (a prerequisite failed)",
+        "SKIP  NET-002[c0]: blocked by NET-001 (a prerequisite failed)",
+    ]
+
+
 # -- where the full list is ----------------------------------------------------------------------
 
 

@@ -344,17 +344,13 @@ class Session:
         Results whose lines would differ only in their params (a fleet's clusters: the same
         check, status, message, remediation and baseline mark, no traceback) make one line, at
         the first one's place, naming the first few: ``SKIP  OC-003[c1, c2, c3 and 5 more]``.
+        So do the skips one failure blocked, whatever their check:
+        ``SKIP  ACCT-001[c1], API-002, API-003[c1] and 4 more: blocked by TOK-004 (...)``.
         """
-        from ikscheck.plan import some_of
-
         lines = []
         for group in _summary_groups(self.results):
             result = group[0]
-            values = [[v for v in r.params.values() if v] for r in group]
-            if len(group) > 1 and all(len(v) == 1 for v in values):  # one value each: a list
-                label = f"{result.id}[{some_of([v for [v] in values])}]"
-            else:  # each as a single result's, listed: [c1][p1], [c2][p2]
-                label = result.id + some_of(["".join(f"[{v}]" for v in vs) for vs in values])
+            label = _label(group)
             if result.baseline == "new":
                 label += " (new)"
             line = f"{result.status.value.upper():5} {label}: {result.message}"
@@ -374,9 +370,11 @@ class Session:
             lines.append(f"HTML report: {self.options.html_path}")
         folded = [g for g in _summary_groups(self.results) if len(g) > 1]
         if folded:
-            names: dict[str, None] = {}  # the params that differ within a line, in order
+            names: dict[str, None] = {}  # what differs within a line: check, params, in order
             for group in folded:
-                for name in group[0].params:
+                if len({r.id for r in group}) > 1:
+                    names["check"] = None
+                for name in dict.fromkeys(n for r in group for n in r.params):
                     if len({r.params.get(name, "") for r in group}) > 1:
                         names[name] = None
             differ = " and ".join(names) or "params"
@@ -404,23 +402,47 @@ class Session:
 
 def _summary_groups(results: list[Result]) -> list[list[Result]]:
     """The results that are not a pass, in order, as the summary shows them: those whose line
-    would differ only in their params, together at the first one's place. A result with a
-    traceback (a bug) or without a param stands alone."""
+    would differ only in their params, together at the first one's place, and so the skips a
+    failure blocked, whatever their check. A result with a traceback (a bug) stands alone, and
+    so does one without a param that nothing blocked."""
     groups: list[list[Result]] = []
     open_groups: dict[tuple[object, ...], list[Result]] = {}
     for result in results:
         if result.status is Status.PASS:
             continue
-        if result.traceback or not any(result.params.values()):
+        blocked = bool(result.blocked_by)
+        if result.traceback or not (blocked or any(result.params.values())):
             groups.append([result])
             continue
-        key = (result.status, result.id, result.message, result.remediation, result.baseline)
+        check = "" if blocked else result.id  # "blocked by X" says the same of every check
+        key = (result.status, check, result.message, result.remediation, result.baseline)
         group = open_groups.get(key)
         if group is None:
             group = open_groups[key] = []
             groups.append(group)
         group.append(result)
     return groups
+
+
+def _label(group: list[Result]) -> str:
+    """What a summary line names: each check once, with the params of its results.
+
+    >>> one = Result("OC-003", "n", "t", "low", Status.SKIP, "m", "", {"cluster": "c1"})
+    >>> _label([one, replace(one, params={"cluster": "c2"}), replace(one, id="API-002", params={})])
+    'OC-003[c1, c2], API-002'
+    """
+    from ikscheck.plan import some_of
+
+    by_check: dict[str, list[list[str]]] = {}
+    for result in group:
+        by_check.setdefault(result.id, []).append([v for v in result.params.values() if v])
+    labels = []
+    for check, values in by_check.items():
+        if len(values) > 1 and all(len(v) == 1 for v in values):  # one value each: a list
+            labels.append(f"{check}[{some_of([v for [v] in values])}]")
+        else:  # each as a single result's, listed: [c1][p1], [c2][p2]
+            labels.append(check + some_of(["".join(f"[{v}]" for v in vs) for vs in values]))
+    return some_of(labels)
 
 
 def _matching(
