@@ -779,7 +779,9 @@ def test_kctl_002_over_a_master_version_nested_too_deeply() -> None:
     setup.master()["body"] = "[" * 100_000
     result = setup.judge("KCTL-002", cluster="mycluster")
     assert (result.status, result.traceback) == ("error", ""), result.message
-    assert result.message.endswith("/version answered JSON nested too deeply to read")
+    assert result.message.endswith(
+        "/version: HTTP 200, and the body is JSON nested too deeply to read"
+    )
 
 
 def test_oc_001_over_a_master_version_nested_too_deeply() -> None:

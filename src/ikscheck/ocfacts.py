@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 from ikscheck import cloudapi, oc, versions
 from ikscheck.cloudapi import Answer
 from ikscheck.errors import EvidenceError, ParseError
-from ikscheck.evidence import Evidence, HttpResult, Program, ask_version
+from ikscheck.evidence import Evidence, Program, ask_version
 from ikscheck.oc import OcVersion
 from ikscheck.versions import KubeVersion
 
@@ -61,7 +60,7 @@ class OcFacts:
 
         def iks_cluster(self, cluster: str) -> Answer: ...
 
-        def master_result(self, cluster: str) -> HttpResult: ...
+        def master_version(self, cluster: str) -> Answer: ...
 
         def ca_pem(self, cluster: str) -> bytes | None: ...
 
@@ -97,14 +96,8 @@ class OcFacts:
     def _master_build(self, cluster: str) -> str:
         """The master's ``gitVersion`` as ``GET /version`` answers it, or ""."""
         try:
-            result = self.master_result(cluster)
+            doc = self.master_version(cluster).document
         except (EvidenceError, ParseError):
-            return ""
-        if result.status != 200:
-            return ""
-        try:
-            doc = json.loads(result.body)
-        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             return ""
         return str(doc.get("gitVersion", "")) if isinstance(doc, dict) else ""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime
@@ -339,22 +338,18 @@ class Workstation(KubeconfigFacts, CloudFacts, OcFacts):
         return self.server_url(cluster) + "/version"
 
     def server_version(self, cluster: str) -> KubeVersion:
-        """The master's version: ``GET <server>/version``, TLS verified with the kubeconfig's CA."""
-        url = self.version_url(cluster)
-        answer = self.evidence.get(url, self.ca_pem(cluster))
-        if answer.error:
-            raise EvidenceError(f"cannot reach the cluster master: {answer.stage}: {answer.error}")
+        """The master's version: ``GET <server>/version``, TLS verified with the kubeconfig's CA
+        (the one reading of it API-005 and the OpenShift checks also use)."""
+        answer = self.master_version(cluster)
+        if answer.status is None:
+            result = self.master_result(cluster)
+            raise EvidenceError(f"cannot reach the cluster master: {result.stage}: {result.error}")
         if answer.status != 200:
-            raise EvidenceError(f"GET {url} answered HTTP {answer.status}")
-        try:
-            doc = json.loads(answer.body)
-        except json.JSONDecodeError:
-            raise EvidenceError(f"GET {url} did not answer JSON: {answer.body[:80]!r}") from None
-        except RecursionError:
-            raise EvidenceError(f"GET {url} answered JSON nested too deeply to read") from None
-        if not isinstance(doc, dict):
-            raise EvidenceError(f"GET {url} answered {type(doc).__name__}, not a version object")
-        return versions.parse_version_info(doc)
+            raise EvidenceError(f"GET {answer.url} answered HTTP {answer.status}")
+        if not isinstance(answer.document, dict):
+            shape = type(answer.document).__name__
+            raise EvidenceError(f"GET {answer.url}: {answer.problem or f'a {shape}, no version'}")
+        return versions.parse_version_info(answer.document)
 
     # -- gathering ahead ---------------------------------------------------------------------
 
