@@ -82,7 +82,8 @@ def test_results_are_matched_by_the_key_plans_name_them_by(tmp_path: Path) -> No
     ("text", "said"),
     [
         ("{not json", "not a JSON report"),
-        ('["a", "list"]', "not an ikscheck JSON report (no list of checks)"),
+        ('["a", "list"]', "not an ikscheck JSON report (an array, not an object)"),
+        ('{"schema_version": "1"}', "not an ikscheck JSON report (no list of checks)"),
         ('{"schema_version": "2", "checks": []}', "a report of schema version '2'"),
         ('{"schema_version": "1", "checks": [{"status": "fail"}]}', "a result without a check id"),
     ],

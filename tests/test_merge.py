@@ -20,7 +20,7 @@ import pytest
 import testenv
 from ikscheck.errors import UsageError
 from ikscheck.jsonschemas import problems
-from ikscheck.merge import merge, validated
+from ikscheck.merge import merge, read_report, validated
 from ikscheck.results import result_key
 
 RECORDINGS = testenv.REPO / "recordings"
@@ -217,9 +217,10 @@ def test_unusable_input_is_a_usage_error(replays, tmp_path, case, expected) -> N
     assert not (tmp_path / "reports").exists()
 
 
-def test_validated_names_the_input_and_the_rule() -> None:
-    with pytest.raises(UsageError, match=r"^x.json: not an ikscheck JSON report \(a list"):
-        validated("x.json", [])
+def test_validated_names_the_input_and_the_rule(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("[]")
+    with pytest.raises(UsageError, match=r"x.json: not an ikscheck JSON report \(an array, not an"):
+        read_report(str(tmp_path / "x.json"))
     with pytest.raises(UsageError, match=r"^x.json: not a valid report: \$.checks: "):
         validated("x.json", {**minimal(), "checks": "all of them"})
 

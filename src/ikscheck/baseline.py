@@ -11,12 +11,11 @@ The module is pure apart from reading the baseline file: no pytest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ikscheck.errors import UsageError
-from ikscheck.reporting import SCHEMA_VERSION
+from ikscheck.reporting import read_report
 from ikscheck.results import result_key
 
 __all__ = ["CHANGES", "Baseline", "change", "count", "load", "passes"]
@@ -108,21 +107,10 @@ def load(path: str) -> Baseline:
     ikscheck.errors.UsageError: --baseline /nonexistent/health.json: cannot read it: No such file or directory
     """  # noqa: E501
     where = f"--baseline {path}"
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except OSError as exc:
-        raise UsageError(f"{where}: cannot read it: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise UsageError(f"{where}: not a JSON report ({exc})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("checks"), list):
+    unable = "cannot say what is new against it (record a new baseline)"
+    document = read_report(path, where, unable)
+    if not isinstance(document.get("checks"), list):
         raise UsageError(f"{where}: not an ikscheck JSON report (no list of checks)")
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise UsageError(
-            f"{where}: a report of schema version {version!r}; this ikscheck writes version "
-            f"{SCHEMA_VERSION!r} and cannot say what is new against it (record a new baseline)"
-        )
     statuses: dict[str, str] = {}
     for entry in document["checks"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):

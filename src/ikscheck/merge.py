@@ -36,16 +36,14 @@ Pure apart from :func:`read_report`, which reads one input file: no pytest.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ikscheck import __version__
+from ikscheck import __version__, reporting
 from ikscheck.baseline import count, passes
 from ikscheck.errors import UsageError
 from ikscheck.jsonschemas import problems
-from ikscheck.reporting import SCHEMA_VERSION
 from ikscheck.results import result_key
 
 __all__ = ["STATUS_ORDER", "merge", "read_report", "verdict"]
@@ -65,37 +63,17 @@ def read_report(path: str) -> dict[str, Any]:
     ...
     ikscheck.errors.UsageError: /nonexistent/shard.json: cannot read it: No such file or directory
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    except ValueError as exc:  # JSON, or bytes that are not UTF-8
-        raise UsageError(f"{path}: not a JSON report ({_one_line(str(exc))})") from None
-    return validated(path, document)
+    return validated(path, reporting.read_report(path, path, "cannot merge it"))
 
 
-def validated(name: str, document: object) -> dict[str, Any]:
-    """``document`` if it is a report of this schema version that holds to the schema.
+def validated(name: str, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` if it holds to the report schema.
 
-    >>> validated("a.json", [])
+    >>> validated("a.json", {"schema_version": "1"})
     Traceback (most recent call last):
     ...
-    ikscheck.errors.UsageError: a.json: not an ikscheck JSON report (a list, not an object)
-    >>> validated("a.json", {"schema_version": "2"})
-    Traceback (most recent call last):
-    ...
-    ikscheck.errors.UsageError: a.json: a report of schema version '2'; this ikscheck merges version '1'
+    ikscheck.errors.UsageError: a.json: not a valid report: $: 'tool' is a required property; $: 'mode' is a required property; $: 'evaluated_at' is a required property
     """  # noqa: E501
-    if not isinstance(document, dict):
-        kind = type(document).__name__.replace("dict", "object").replace("str", "string")
-        raise UsageError(f"{name}: not an ikscheck JSON report (a {kind}, not an object)")
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise UsageError(
-            f"{name}: a report of schema version {version!r}; "
-            f"this ikscheck merges version {SCHEMA_VERSION!r}"
-        )
     found = problems(document, "report")
     if found:
         raise UsageError(f"{name}: not a valid report: {_one_line('; '.join(found))}")

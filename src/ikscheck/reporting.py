@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ikscheck import __version__
-from ikscheck.errors import EvidenceError, ParseError
+from ikscheck.errors import EvidenceError, ParseError, UsageError
 from ikscheck.evidence import iso
 from ikscheck.ibmcloud import PLUGIN_NAMES
 from ikscheck.results import Result, Status
@@ -23,6 +23,42 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1"
 T = TypeVar("T")
+
+
+#: JSON's names for what json.load gives that is not an object.
+_JSON_TYPES = {"list": "an array", "str": "a string", "int": "a number", "float": "a number",
+               "bool": "a boolean", "NoneType": "null"}  # fmt: skip
+
+
+def read_report(path: str, where: str, unable: str) -> dict[str, Any]:
+    """The JSON report at ``path``, an object of this schema version: what ``--baseline`` and
+    ``merge`` read. A :class:`UsageError` otherwise, starting ``where`` and, for a report of
+    another version, saying what this ikscheck is ``unable`` to do with it.
+
+    >>> read_report("/nonexistent/r.json", "--baseline /nonexistent/r.json", "")
+    Traceback (most recent call last):
+    ...
+    ikscheck.errors.UsageError: --baseline /nonexistent/r.json: cannot read it: No such file or directory
+    """  # noqa: E501
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:  # JSON, or bytes that are not UTF-8
+        raise UsageError(f"{where}: not a JSON report ({' '.join(str(exc).split())})") from None
+    except RecursionError:
+        raise UsageError(f"{where}: not a JSON report (nested too deeply to read)") from None
+    if not isinstance(document, dict):
+        kind = _JSON_TYPES.get(type(document).__name__, type(document).__name__)
+        raise UsageError(f"{where}: not an ikscheck JSON report ({kind}, not an object)")
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{where}: a report of schema version {version!r}; this ikscheck writes version "
+            f"{SCHEMA_VERSION!r} and {unable}"
+        )
+    return document
 
 
 def summary(results: Iterable[Result]) -> dict[str, int]:
