@@ -17,8 +17,10 @@ that machine noise hits all alike), median wall time of ``--runs`` each:
 Peak memory of each replay: the largest process's peak RSS (``os.wait4``, which the kernel
 reports for the child and every descendant it reaped, so an xdist worker counts), and the
 peak of the RSS summed over the replay's whole process tree (controller and workers), sampled
-from /proc every 50 ms. Also said: whether the ``-n 2`` replay wrote one report with every
-result, with the serial replay's statuses.
+from /proc every 50 ms, and of the PSS (the same, with each shared page, such as a library's
+code, shared out among the processes that map it rather than counted in each). Also said:
+whether the ``-n 2`` replay wrote one report with every result, with the serial replay's
+statuses.
 
 Targets (issue 11): 200 clusters under 20 times the 1-cluster wall time, peak memory under
 300 MB. Never used as a test assertion.
@@ -87,8 +89,10 @@ def bundle_of(clusters: int, folder: Path) -> Path:
 # -- one replay, measured ----------------------------------------------------------------------
 
 
-def _tree_rss(root: int) -> int:
-    """Bytes resident in ``root`` and all its descendants now (0 for those already gone)."""
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Bytes resident in ``root`` and all its descendants now (0 for those already gone): the
+    sum of their RSS, which counts each shared page (a library's code) once per process, and of
+    their PSS, which shares it out among the processes mapping it."""
     parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -106,14 +110,17 @@ def _tree_rss(root: int) -> int:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    total = 0
+    rss = pss = 0
     for pid in tree:
         try:
             with open(f"/proc/{pid}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
+                rss += int(handle.read().split()[1]) * PAGE
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                found = (line.split()[1] for line in handle if line.startswith("Pss:"))
+                pss += int(next(found)) * 1024
+        except (OSError, IndexError, ValueError, StopIteration):
             continue
-    return total
+    return rss, pss
 
 
 @dataclass
@@ -121,6 +128,7 @@ class Run:
     wall: float
     max_rss: float  # MiB: the largest single process's peak
     tree_rss: float  # MiB: the peak of the whole tree's sum, sampled
+    tree_pss: float  # MiB: the same of PSS (shared pages shared out, not counted per process)
     exit_code: int
     report: dict[str, Any] = field(default_factory=dict)
 
@@ -130,16 +138,17 @@ def replay(bundle: Path, extra: list[str], work: Path) -> Run:
     report = work / "health.json"
     report.unlink(missing_ok=True)
     argv = [*PYTEST, "--replay", str(bundle), "--report-json", str(report), *extra]
-    peak = 0
+    peak = peak_pss = 0
     stop = threading.Event()
     with open(work / "stdout.txt", "wb") as out:
         began = time.perf_counter()
         child = subprocess.Popen(argv, cwd=work, stdout=out, stderr=subprocess.STDOUT)
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not stop.wait(0.05):
-                peak = max(peak, _tree_rss(child.pid))
+                rss, pss = _tree_memory(child.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -152,7 +161,7 @@ def replay(bundle: Path, extra: list[str], work: Path) -> Run:
         tail = (work / "stdout.txt").read_text()[-3000:]
         sys.exit(f"{' '.join(argv[3:])} exited {child.returncode}:\n{tail}")
     found = json.loads(report.read_text()) if report.exists() else {}
-    return Run(wall, usage.ru_maxrss / 1024, peak / MIB, child.returncode, found)
+    return Run(wall, usage.ru_maxrss / 1024, peak / MIB, peak_pss / MIB, child.returncode, found)
 
 
 def statuses(report: dict[str, Any]) -> dict[str, str]:
@@ -180,15 +189,17 @@ def main() -> None:
             for name, (bundle, extra) in cases.items():
                 runs[name].append(replay(bundle, extra, work))
     print(f"\nreplays, median of {args.runs} (peaks: the highest of the runs)")
-    print(f"  {'':14} {'results':>7} {'wall':>8} {'max RSS':>9} {'tree RSS':>9}  exit")
+    print(
+        f"  {'':14} {'results':>7} {'wall':>8} {'max RSS':>9} {'tree RSS':>9} {'tree PSS':>9}  exit"
+    )
     walls = {}
     for name, taken in runs.items():
         walls[name] = statistics.median(r.wall for r in taken)
         last = taken[-1]
         print(
             f"  {name:14} {len(last.report.get('checks', [])):7} {walls[name]:7.2f}s "
-            f"{max(r.max_rss for r in taken):6.0f} MiB {max(r.tree_rss for r in taken):5.0f} MiB"
-            f"  {last.exit_code}"
+            f"{max(r.max_rss for r in taken):6.0f} MiB {max(r.tree_rss for r in taken):5.0f} MiB "
+            f"{max(r.tree_pss for r in taken):5.0f} MiB  {last.exit_code}"
         )
     one, serial, xdist = walls.values()
     print(f"\nratio {args.clusters} serial / 1 cluster: {serial / one:.1f} (target under 20)")
@@ -196,11 +207,12 @@ def main() -> None:
     print(f"ratio -n 2 / serial: {xdist / serial:.2f}")
     peak = max(r.max_rss for taken in runs.values() for r in taken)
     tree = max(r.tree_rss for taken in runs.values() for r in taken)
+    shared = max(r.tree_pss for taken in runs.values() for r in taken)
     mb = MIB / 1e6
     print(
         f"peak memory: {peak:.0f} MiB ({peak * mb:.0f} MB) in one process; "
-        f"{tree:.0f} MiB ({tree * mb:.0f} MB) summed over a replay's processes "
-        "(target under 300 MB)"
+        f"{tree:.0f} MiB ({tree * mb:.0f} MB) of RSS summed over a replay's processes, "
+        f"{shared:.0f} MiB ({shared * mb:.0f} MB) of PSS (target under 300 MB)"
     )
     serial_report = runs[f"{args.clusters} serial"][-1].report
     xdist_report = runs[f"{args.clusters} -n 2"][-1].report
