@@ -76,7 +76,7 @@ def test_net_001_fails_naming_the_stage(stage: str, error: str, words: str) -> N
 
 def test_net_001_an_unknown_stage_still_fails() -> None:
     setup = Setup()
-    broken(setup.http("/version"), "", "something went wrong")
+    broken(setup.http("/version"), "socks", "something went wrong")
     found = setup.judge("NET-001", cluster=CLUSTER)
     assert found.status == "fail"
     assert found.message == f"GET {MASTER}: failed: something went wrong"

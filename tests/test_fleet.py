@@ -52,8 +52,8 @@ def test_without_api_access_every_iks_context_of_the_kubeconfig(
     assert sorted(clusters_of(run)) == sorted(ALL)
     header = next(line for line in run.result.outlines if line.startswith("ikscheck: checking"))
     assert (
-        "clusters (every IKS context of the kubeconfig (the IKS API did not list them: failed: the "
-        "API key exchange failed (HTTP 400): nothing to send)): fleet-000, fleet-001, fleet-002, "
+        "clusters (every IKS context of the kubeconfig (the IKS API did not list them: the API "
+        "key exchange failed (HTTP 400): nothing to send)): fleet-000, fleet-001, fleet-002, "
         "mycluster"
     ) in header
     assert ws.cloud.hits("/v1/clusters") == 0  # the refused key has no token to ask with

@@ -198,7 +198,11 @@ def failure(result: HttpResult) -> str:
     'TLS verification failed: certificate verify failed'
     >>> failure(HttpResult("u", stage="timeout", error="timed out: no answer within 2 s"))
     'timed out: no answer within 2 s'
+    >>> failure(HttpResult("u", error="the API key exchange failed (HTTP 400): nothing to send"))
+    'the API key exchange failed (HTTP 400): nothing to send'
     """
+    if not result.stage:  # never sent (the transport names a stage for all it meets): why not
+        return result.error
     words = STAGES.get(result.stage, "failed")
     if result.error.lower().startswith(words.lower()):
         return result.error  # the transport said it already
