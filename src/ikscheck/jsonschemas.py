@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from referencing import Registry
@@ -66,7 +66,7 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(schema(name), registry=_registry())
 
 
-def _refuse(uri: str) -> Any:
+def _refuse(uri: str) -> NoReturn:
     raise LookupError(f"{uri}: ikscheck reads only its own schemas and fetches none")
 
 

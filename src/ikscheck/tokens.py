@@ -74,7 +74,7 @@ def decode(token: str, what: str) -> Jwt:
     ikscheck.errors.ParseError: the id-token is not a JWT: Not enough segments
     """
     try:
-        header, claims = _parts(token) if isinstance(token, str) else _unparsed(token)
+        header, claims = _parts(token) if isinstance(token, str) else _header_and_claims(token)
     except jwt.exceptions.PyJWTError as exc:
         raise ParseError(f"{what} is not a JWT: {exc}") from None
     except UnicodeError:  # bytes that were not UTF-8 where it was read (lone surrogates)
@@ -84,12 +84,12 @@ def decode(token: str, what: str) -> Jwt:
     return Jwt(what, dict(header), dict(claims))
 
 
-def _unparsed(token: Any) -> tuple[dict[str, Any], Any]:
+def _header_and_claims(token: Any) -> tuple[dict[str, Any], Any]:
     return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
 
 
 # A fleet's checks read the same few tokens once per cluster: each is decoded once.
-_parts = functools.lru_cache(maxsize=256)(_unparsed)
+_parts = functools.lru_cache(maxsize=256)(_header_and_claims)
 
 
 def duration(seconds: float) -> str:
