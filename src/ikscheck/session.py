@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ikscheck import summary
 from ikscheck.baseline import Baseline, count, passes
 from ikscheck.baseline import change as baseline_change
 from ikscheck.baseline import load as load_baseline
@@ -338,28 +339,8 @@ class Session:
         return [f"ikscheck: checking this workstation live; clusters{source}: {clusters}"]
 
     def summary_lines(self) -> list[str]:
-        """One line per result that is not a pass: what was seen, and what to run or why; a
-        bug's traceback follows its line.
-
-        Results whose lines would differ only in their params (a fleet's clusters: the same
-        check, status, message, remediation and baseline mark, no traceback) make one line, at
-        the first one's place, naming the first few: ``SKIP  OC-003[c1, c2, c3 and 5 more]``.
-        So do the skips one failure blocked, whatever their check:
-        ``SKIP  ACCT-001[c1], API-002, API-003[c1] and 4 more: blocked by TOK-004 (...)``.
-        """
-        lines = []
-        for group in _summary_groups(self.results):
-            result = group[0]
-            label = _label(group)
-            if result.baseline == "new":
-                label += " (new)"
-            line = f"{result.status.value.upper():5} {label}: {result.message}"
-            if result.remediation:
-                line += f"  -> {result.remediation}"
-            lines.append(line)
-            # A bug is reported by its traceback: under its line, indented to read as part of it.
-            lines += ["    " + t for t in result.traceback.splitlines()]
-        return lines
+        """One line per result that is not a pass, alike ones folded (:mod:`ikscheck.summary`)."""
+        return summary.lines(self.results)
 
     def closing_lines(self) -> list[str]:
         """Where the outputs went, and when the summary folded results, where each is."""
@@ -368,27 +349,7 @@ class Session:
             lines.append(f"JSON report: {self.options.report_json}")
         if self.options.html_path:
             lines.append(f"HTML report: {self.options.html_path}")
-        folded = [g for g in _summary_groups(self.results) if len(g) > 1]
-        if folded:
-            names: dict[str, None] = {}  # what differs within a line: check, params, in order
-            for group in folded:
-                if len({r.id for r in group}) > 1:
-                    names["check"] = None
-                for name in dict.fromkeys(n for r in group for n in r.params):
-                    if len({r.params.get(name, "") for r in group}) > 1:
-                        names[name] = None
-            differ = " and ".join(names) or "params"
-            written = [self.options.report_json, self.options.html_path]
-            kinds = [kind for kind, path in zip(("JSON", "HTML"), written, strict=True) if path]
-            where = {
-                0: "--report-json PATH writes a report that lists each",
-                1: f"the {''.join(kinds)} report lists each",
-                2: "the JSON and HTML reports list each",
-            }[len(kinds)]
-            lines.append(
-                f"Folded {sum(len(g) for g in folded)} results that differ only in their "
-                f"{differ} into {len(folded)} line{'s' if len(folded) > 1 else ''}: {where}"
-            )
+        lines += summary.folded_note(self.results, self.options.report_json, self.options.html_path)
         if self.bundle_size is not None:
             lines.append(f"Bundle: {self.options.record} ({_size(self.bundle_size)})")
         if self.options.plan_script and self.results:
@@ -398,51 +359,6 @@ class Session:
             said = ", ".join(f"{n} {c}" for c, n in counts.items())
             lines.append(f"Against the baseline {self.baseline.path}: {said}")
         return lines
-
-
-def _summary_groups(results: list[Result]) -> list[list[Result]]:
-    """The results that are not a pass, in order, as the summary shows them: those whose line
-    would differ only in their params, together at the first one's place, and so the skips a
-    failure blocked, whatever their check. A result with a traceback (a bug) stands alone, and
-    so does one without a param that nothing blocked."""
-    groups: list[list[Result]] = []
-    open_groups: dict[tuple[object, ...], list[Result]] = {}
-    for result in results:
-        if result.status is Status.PASS:
-            continue
-        blocked = bool(result.blocked_by)
-        if result.traceback or not (blocked or any(result.params.values())):
-            groups.append([result])
-            continue
-        check = "" if blocked else result.id  # "blocked by X" says the same of every check
-        key = (result.status, check, result.message, result.remediation, result.baseline)
-        group = open_groups.get(key)
-        if group is None:
-            group = open_groups[key] = []
-            groups.append(group)
-        group.append(result)
-    return groups
-
-
-def _label(group: list[Result]) -> str:
-    """What a summary line names: each check once, with the params of its results.
-
-    >>> one = Result("OC-003", "n", "t", "low", Status.SKIP, "m", "", {"cluster": "c1"})
-    >>> _label([one, replace(one, params={"cluster": "c2"}), replace(one, id="API-002", params={})])
-    'OC-003[c1, c2], API-002'
-    """
-    from ikscheck.plan import some_of
-
-    by_check: dict[str, list[list[str]]] = {}
-    for result in group:
-        by_check.setdefault(result.id, []).append([v for v in result.params.values() if v])
-    labels = []
-    for check, values in by_check.items():
-        if len(values) > 1 and all(len(v) == 1 for v in values):  # one value each: a list
-            labels.append(f"{check}[{some_of([v for [v] in values])}]")
-        else:  # each as a single result's, listed: [c1][p1], [c2][p2]
-            labels.append(check + some_of(["".join(f"[{v}]" for v in vs) for vs in values]))
-    return some_of(labels)
 
 
 def _matching(

@@ -1,6 +1,7 @@
-"""The end-of-run summary of a fleet (Session.summary_lines, closing_lines): results whose
-lines would differ only in their params fold into one line naming the first few; the reports
-keep each. In memory over a real session, and end to end on a test workstation's fleet."""
+"""The end-of-run summary (summary.py, through Session.summary_lines and closing_lines): results
+whose lines would differ only in their params, and the skips one failure blocked, fold into one
+line naming the first few; the reports keep each. In memory over a real session, and end to end
+on a test workstation's fleet."""
 
 from __future__ import annotations
 
