@@ -21,6 +21,7 @@ from typing import Any
 from ikscheck import jsonschemas
 from ikscheck.ansi import printable
 from ikscheck.evidence import HttpRequest, HttpResult
+from ikscheck.ibmcloud import json_type
 
 __all__ = [
     "APIKEY_GRANT",
@@ -240,7 +241,7 @@ def api_error(doc: object) -> tuple[str, str]:
     ('Unauthorized', 'Unauthorized')
     """
     if not isinstance(doc, dict):
-        return "", f"an error body that is a JSON {type(doc).__name__}"
+        return "", f"an error body that is a JSON {json_type(doc)}"
     if doc.get("kind") == "Status":  # a Kubernetes API server's
         reason, message = str(doc.get("reason") or ""), str(doc.get("message") or "")
         said = ": ".join(dict.fromkeys(filter(None, (reason, message))))

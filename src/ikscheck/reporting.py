@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ikscheck import __version__
 from ikscheck.errors import EvidenceError, ParseError, UsageError
 from ikscheck.evidence import iso
-from ikscheck.ibmcloud import PLUGIN_NAMES
+from ikscheck.ibmcloud import PLUGIN_NAMES, json_type
 from ikscheck.results import Result, Status
 
 if TYPE_CHECKING:
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1"
 T = TypeVar("T")
-
-
-#: JSON's names for what json.load gives that is not an object.
-_JSON_TYPES = {"list": "an array", "str": "a string", "int": "a number", "float": "a number",
-               "bool": "a boolean", "NoneType": "null"}  # fmt: skip
 
 
 def read_report(path: str, where: str, unable: str) -> dict[str, Any]:
@@ -50,8 +45,9 @@ def read_report(path: str, where: str, unable: str) -> dict[str, Any]:
     except RecursionError:
         raise UsageError(f"{where}: not a JSON report (nested too deeply to read)") from None
     if not isinstance(document, dict):
-        kind = _JSON_TYPES.get(type(document).__name__, type(document).__name__)
-        raise UsageError(f"{where}: not an ikscheck JSON report ({kind}, not an object)")
+        kind = json_type(document)
+        said = kind if kind == "null" else f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+        raise UsageError(f"{where}: not an ikscheck JSON report ({said}, not an object)")
     version = document.get("schema_version")
     if version != SCHEMA_VERSION:
         raise UsageError(

@@ -5,6 +5,7 @@ from datetime import timedelta
 from ikscheck import tokens
 from ikscheck.check import NotApplicable, check, expect, observe, warn
 from ikscheck.errors import EvidenceError, ParseError
+from ikscheck.ibmcloud import json_type
 
 CONFIG = "ibmcloud ks cluster config --cluster {cluster}"
 LOGIN = "ibmcloud login (with --sso for a federated ID)"
@@ -187,10 +188,10 @@ def test_api_key_exchange(workstation):
         expect(answer.ok, f"IAM refused IBMCLOUD_API_KEY: {answer.problem}")
     network = "Check the network path (VPN, firewall, HTTPS_PROXY / NO_PROXY) to IAM"
     expect(answer.ok, f"POST {answer.url}: {answer.problem}", remediation=network)
-    kind = type(answer.document).__name__ if answer.document is not None else "null"
     expect(
         isinstance(answer.document, dict),
-        f"POST {answer.url}: HTTP {answer.status}, but the answer is a JSON {kind}, not a token "
+        f"POST {answer.url}: HTTP {answer.status}, but the answer is a JSON "
+        f"{json_type(answer.document)}, not a token "
         "(API-001 checks its shape)",
         remediation="Report the answer to IBM Cloud support (IAM's token endpoint changed shape)",
     )
